@@ -1,0 +1,33 @@
+# hnlab: `make run` executes every lesson, `make test` runs the test suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lab bench clean
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --user --name python3 >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m hnlab.cli run
+
+test: $(STAMP)
+	HNLAB_SMOKE=1 $(PY) -m pytest tests
+	HNLAB_SMOKE=1 $(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks
+
+bench: $(STAMP)
+	$(PY) bench/toy1d.py --out runs/bench/toy1d.json
+
+clean:
+	rm -rf runs .pytest_cache
