@@ -1,0 +1,7 @@
+"""Hypernetworks with one interface: ``hnet(task_ids) -> W [T, P]``."""
+from .base import HyperNetwork, as_task_ids
+from .chunked import ChunkedHMLP
+from .direct import DirectWeights
+from .mlp import HMLP
+
+__all__ = ["HyperNetwork", "HMLP", "ChunkedHMLP", "DirectWeights", "as_task_ids"]

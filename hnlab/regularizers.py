@@ -1,0 +1,86 @@
+"""The output regularizer of von Oswald et al. (Eq. 2), with the one-step look-ahead.
+
+    L_output = beta / (T-1) * sum_{t<T} || f_h(e_t, theta*) - f_h(e_t, theta + d_theta) ||^2
+
+The targets ``f_h(e_t, theta*)`` are taken once, before task T starts; the penalty for
+all old tasks comes from ONE batched hypernetwork call; ``d_theta`` is the candidate Adam
+step of the task loss, held fixed (detached). Introduced in notebooks/01_toy1d.ipynb.
+"""
+from __future__ import annotations
+
+import torch
+
+from .hnets import HyperNetwork
+
+
+@torch.no_grad()
+def regularizer_targets(hnet: HyperNetwork, task_ids) -> torch.Tensor:
+    """Weights ``[T_old, P]`` the hypernetwork emits for the old tasks, taken before a new task."""
+    return hnet(task_ids).detach().clone()
+
+
+def output_regularizer(hnet: HyperNetwork, targets: torch.Tensor, task_ids,
+                       delta: list[torch.Tensor] | None = None) -> torch.Tensor:
+    """Mean over old tasks of ``||f_h(e_t, theta + delta) - target_t||^2`` in one batched call.
+
+    ``delta`` (aligned with ``hnet.theta``) is the look-ahead step; old task embeddings are
+    held fixed, as in the paper.
+    """
+    theta = list(hnet.theta)
+    if delta is not None:
+        theta = [p + d for p, d in zip(theta, delta)]
+    task_emb = hnet.task_embeddings(task_ids).detach()
+    weights = hnet(task_emb=task_emb, theta=theta)
+    if weights.shape != targets.shape:
+        raise ValueError(f"targets have shape {tuple(targets.shape)}, the hypernetwork gives {tuple(weights.shape)}")
+    return (weights - targets).pow(2).sum(dim=1).mean()
+
+
+@torch.no_grad()
+def adam_lookahead(optimizer: torch.optim.Adam, params: list[torch.Tensor]) -> list[torch.Tensor]:
+    """The step ``optimizer.step()`` would apply to ``params`` with their current ``.grad``.
+
+    Computed from the optimizer's state without changing it (von Oswald's candidate
+    ``d_theta``), with foreach tensor ops (one call per operation for all tensors).
+    Parameters without a gradient get a zero step.
+    """
+    if not isinstance(optimizer, torch.optim.Adam):
+        raise TypeError(f"the look-ahead needs torch.optim.Adam, got {type(optimizer).__name__}")
+    groups = {id(p): g for g in optimizer.param_groups for p in g["params"]}
+    group = groups.get(id(params[0]))
+    if group is None or any(groups.get(id(p)) is not group for p in params):
+        raise ValueError("the look-ahead parameters must all be in one param group of the optimizer")
+    if group["amsgrad"] or group.get("maximize", False):
+        raise ValueError("the look-ahead supports plain Adam (amsgrad=False, maximize=False)")
+    steps = [torch.zeros_like(p) for p in params]
+    live = [i for i, p in enumerate(params) if p.grad is not None]
+    if live:
+        for i, step in zip(live, _adam_steps([params[i] for i in live], optimizer, group)):
+            steps[i] = step
+    return steps
+
+
+def _adam_steps(params: list[torch.Tensor], optimizer: torch.optim.Adam, group: dict) -> list[torch.Tensor]:
+    """Adam's update for ``params`` from their grads and state (PyTorch's formula)."""
+    beta1, beta2 = group["betas"]
+    lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+    grads = [p.grad for p in params]
+    if weight_decay:
+        grads = torch._foreach_add(grads, params, alpha=weight_decay)
+    states = [optimizer.state.get(p, {}) for p in params]
+    step = float(states[0]["step"]) + 1 if "step" in states[0] else 1.0
+    if "exp_avg" in states[0]:
+        exp_avg = torch._foreach_mul([s["exp_avg"] for s in states], beta1)
+        torch._foreach_add_(exp_avg, grads, alpha=1 - beta1)
+        exp_avg_sq = torch._foreach_mul([s["exp_avg_sq"] for s in states], beta2)
+        torch._foreach_addcmul_(exp_avg_sq, grads, grads, value=1 - beta2)
+    else:
+        exp_avg = torch._foreach_mul(grads, 1 - beta1)
+        exp_avg_sq = torch._foreach_mul(torch._foreach_mul(grads, grads), 1 - beta2)
+    bias1, bias2 = 1 - beta1 ** step, 1 - beta2 ** step
+    denom = torch._foreach_sqrt(exp_avg_sq)
+    torch._foreach_div_(denom, bias2 ** 0.5)
+    torch._foreach_add_(denom, eps)
+    steps = torch._foreach_div(exp_avg, denom)
+    torch._foreach_mul_(steps, -lr / bias1)
+    return steps

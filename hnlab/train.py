@@ -1,0 +1,204 @@
+"""The continual training loop: tasks in order, one score matrix (notebooks/01_toy1d.ipynb).
+
+``train_continual(hnet, tnet, tasks, TrainConfig(...))`` learns the tasks one after the
+other. With ``beta > 0`` the output regularizer protects the old tasks; with
+``beta = 0`` it is plain fine-tuning. After each task every task is evaluated, giving the
+score matrix ``R[i][j]`` (``hnlab.metrics``). ``hnets.DirectWeights`` in place of a
+hypernetwork trains the target network directly (the fine-tuning baseline).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .data import Task
+from .hnets import HyperNetwork
+from .regularizers import adam_lookahead, output_regularizer, regularizer_targets
+from .targets import MLP
+
+
+@dataclass
+class TrainConfig:
+    """Optimizer and regularizer settings for one task (or all tasks).
+
+    ``reg_subset``: regularize a random subset of this many old tasks per step
+    (von Oswald App. D); ``None`` uses all old tasks.
+    """
+
+    iters: int = 4000
+    batch_size: int = 32
+    lr: float = 1e-2
+    betas: tuple[float, float] = (0.9, 0.999)
+    beta: float = 0.005
+    lookahead: bool = True
+    reg_subset: int | None = None
+
+    def __post_init__(self):
+        for name in ("iters", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        for name in ("lr", "beta"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+        if self.reg_subset is not None and (not isinstance(self.reg_subset, int) or self.reg_subset < 1):
+            raise ValueError(f"reg_subset must be None or a positive int, got {self.reg_subset!r}")
+        self.betas = tuple(self.betas)
+
+
+@dataclass
+class ContinualResult:
+    """What a continual run produced: ``matrix[i][j]`` = score on task j after task i."""
+
+    metric: str
+    matrix: list[list[float]]
+    losses: list[list[float]] = field(default_factory=list)  # task loss per task, sampled
+    seconds: float = 0.0
+
+    @property
+    def final(self) -> list[float]:
+        return list(self.matrix[-1])
+
+    @property
+    def during(self) -> list[float]:
+        return [row[i] for i, row in enumerate(self.matrix)]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def task_loss(task: Task, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return F.mse_loss(outputs, targets) if task.loss == "mse" else F.cross_entropy(outputs, targets)
+
+
+def head_of(tnet: MLP, task_id: int) -> int | None:
+    """Multi-head targets answer task t with head t; single-head targets use their only head."""
+    return task_id if tnet.num_heads > 1 else None
+
+
+@torch.no_grad()
+def score(task: Task, outputs: torch.Tensor) -> float:
+    """Test MSE (regression) or accuracy in percent (classification)."""
+    if task.loss == "mse":
+        return F.mse_loss(outputs, task.y_test).item()
+    return (outputs.argmax(-1) == task.y_test).float().mean().item() * 100
+
+
+@torch.no_grad()
+def evaluate_tasks(hnet: HyperNetwork, tnet: MLP, tasks: list[Task]) -> list[float]:
+    """Test score of every task with its own generated network; weights come from one call."""
+    W = hnet(list(range(len(tasks))))
+    return [score(task, tnet(task.x_test, W[t], head=head_of(tnet, t))) for t, task in enumerate(tasks)]
+
+
+def make_optimizer(params: list[torch.nn.Parameter], cfg: TrainConfig) -> torch.optim.Adam:
+    """Adam with multi-tensor (foreach) kernels, which are faster for many small tensors."""
+    return torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas, foreach=True)
+
+
+def _configs(config: TrainConfig | list[TrainConfig], num_tasks: int) -> list[TrainConfig]:
+    configs = config if isinstance(config, (list, tuple)) else [config] * num_tasks
+    if len(configs) != num_tasks or not all(isinstance(c, TrainConfig) for c in configs):
+        raise ValueError(f"give one TrainConfig, or a list of {num_tasks} (one per task)")
+    return list(configs)
+
+
+def _check_models(hnet: HyperNetwork, tnet: MLP, tasks: list[Task]) -> None:
+    if not tasks:
+        raise ValueError("no tasks to learn")
+    if hnet.num_outputs != tnet.num_params:
+        raise ValueError(f"the hypernetwork emits {hnet.num_outputs} weights, the target needs {tnet.num_params}")
+    if len(tasks) > hnet.num_tasks:
+        raise ValueError(f"{len(tasks)} tasks but the hypernetwork has embeddings for {hnet.num_tasks}")
+
+
+def train_task(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], task_id: int, cfg: TrainConfig,
+               generator: torch.Generator | None = None, progress=None) -> list[float]:
+    """Learn ``tasks[task_id]`` while the regularizer protects tasks ``0..task_id-1``.
+
+    Returns the task loss every 10 steps. ``progress`` is a tqdm bar to advance (or None).
+    """
+    task = tasks[task_id]
+    optimizer = make_optimizer(hnet.trainable_parameters(task_id), cfg)
+    old_ids = list(range(task_id))
+    regularize = cfg.beta > 0 and task_id > 0
+    targets = regularizer_targets(hnet, old_ids) if regularize else None
+    batches = torch.randint(len(task.x_train), (cfg.iters, cfg.batch_size), generator=generator)
+    batches = batches.to(task.x_train.device)
+    subsets = _old_task_subsets(len(old_ids), cfg, generator) if regularize else None
+    head, losses = head_of(tnet, task_id), []
+    for it in range(cfg.iters):
+        idx = batches[it]
+        W = hnet(task_emb=hnet.task_emb[task_id].unsqueeze(0))[0]
+        loss = task_loss(task, tnet(task.x_train[idx], W, head=head), task.y_train[idx])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if regularize:
+            delta = adam_lookahead(optimizer, list(hnet.theta)) if cfg.lookahead else None
+            ids = old_ids if subsets is None else subsets[it].tolist()
+            reg_targets = targets if subsets is None else targets[subsets[it]]
+            (cfg.beta * output_regularizer(hnet, reg_targets, ids, delta)).backward()
+        optimizer.step()
+        if it % 10 == 0:
+            losses.append(loss.item())
+        if progress is not None and (it + 1) % 50 == 0:
+            progress.update(50)
+            progress.set_postfix(task=task_id, loss=f"{losses[-1]:.4g}")
+    if progress is not None:
+        progress.update(cfg.iters % 50)
+    return losses
+
+
+def _old_task_subsets(num_old: int, cfg: TrainConfig, generator) -> torch.Tensor | None:
+    """Per-step random subsets ``[iters, k]`` of old tasks, or None to use them all."""
+    if cfg.reg_subset is None or cfg.reg_subset >= num_old:
+        return None
+    keys = torch.rand(cfg.iters, num_old, generator=generator)
+    return keys.argsort(dim=1)[:, :cfg.reg_subset]
+
+
+def train_continual(hnet: HyperNetwork, tnet: MLP, tasks: list[Task],
+                    config: TrainConfig | list[TrainConfig], seed: int = 0,
+                    progress: bool = True, desc: str = "training") -> ContinualResult:
+    """Learn ``tasks`` in order; evaluate all tasks after each one (see module docstring)."""
+    _check_models(hnet, tnet, tasks)
+    configs = _configs(config, len(tasks))
+    generator = torch.Generator().manual_seed(seed)
+    start, matrix, losses = time.perf_counter(), [], []
+    with tqdm(total=sum(c.iters for c in configs), desc=desc, disable=not progress, leave=False) as bar:
+        for t, cfg in enumerate(configs):
+            hnet.train()
+            losses.append(train_task(hnet, tnet, tasks, t, cfg, generator, bar))
+            hnet.eval()
+            matrix.append(evaluate_tasks(hnet, tnet, tasks))
+    metric = "mse" if tasks[0].loss == "mse" else "accuracy"
+    return ContinualResult(metric, matrix, losses, time.perf_counter() - start)
+
+
+def train_multitask(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], cfg: TrainConfig,
+                    seed: int = 0, progress: bool = True) -> list[float]:
+    """The upper bound: every step sees a batch of every task (summed losses, each task
+    through its own generated network / head). Returns the final score per task."""
+    _check_models(hnet, tnet, tasks)
+    generator = torch.Generator().manual_seed(seed)
+    params = [p for t in range(len(tasks)) for p in hnet.trainable_parameters(t)]
+    optimizer = make_optimizer(list({id(p): p for p in params}.values()), cfg)
+    ids = list(range(len(tasks)))
+    for _ in tqdm(range(cfg.iters), desc="multitask", disable=not progress, leave=False):
+        W = hnet(ids)
+        loss = sum(_batch_loss(tnet, task, W[t], head_of(tnet, t), cfg.batch_size, generator)
+                   for t, task in enumerate(tasks))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return evaluate_tasks(hnet, tnet, tasks)
+
+
+def _batch_loss(tnet, task, W, head, batch_size, generator) -> torch.Tensor:
+    idx = torch.randint(len(task.x_train), (batch_size,), generator=generator).to(task.x_train.device)
+    return task_loss(task, tnet(task.x_train[idx], W, head=head), task.y_train[idx])
