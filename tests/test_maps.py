@@ -123,3 +123,44 @@ def test_all_task_maps_share_the_grid():
                          resolution=4, progress=False)
     assert [m.task_id for m in maps] == [0, 1, 2]
     assert all(torch.equal(m.xs, maps[0].xs) for m in maps)
+
+
+def test_figures_mark_every_embedding_and_share_one_colour_scale():
+    from hnlab.viz.maps import cross_scores_figure, map_figure, maps_grid_figure
+    hnet, tnet = toy_models()
+    tasks = toy1d_tasks(num_train=5, num_test=10)
+    maps = all_task_maps(hnet, tnet, tasks, x_range=(-2, 2), y_range=(-2, 2), resolution=5, progress=False)
+    points, _ = learned_points(hnet)
+    fig = map_figure(maps[1], points, ["a", "b", "c"])
+    markers = fig.data[1]
+    assert list(markers.text) == ["a", "b", "c"] and len(markers.x) == 3
+    assert markers.marker.size[1] > markers.marker.size[0]  # the mapped task's own embedding stands out
+    grid = maps_grid_figure(maps, points, ["a", "b", "c"])
+    heatmaps = [d for d in grid.data if d.type == "heatmap"]
+    assert len(heatmaps) == 3 and all(h.coloraxis == "coloraxis" for h in heatmaps)
+    lo = min(min(min(r) for r in h.z) for h in heatmaps)
+    assert grid.layout.coloraxis.cmin == pytest.approx(lo)
+    S = cross_scores(hnet, tnet, tasks)
+    assert cross_scores_figure(S, [t.name for t in tasks], "mse").data[0].z[2][1] == pytest.approx(float(S[2, 1]))
+
+
+def test_explorer_view_probes_without_a_kernel():
+    from hnlab.widgets.maps import MapExplorer, embedding_map_widget
+    hnet, tnet = toy_models()
+    tasks = toy1d_tasks(num_train=5, num_test=10)
+    ex = MapExplorer(hnet, tnet, tasks)
+    e1 = ex.points[1].tolist()
+    v = ex.view(1, (-2, 2), (-2, 2), 5, e1)
+    assert v.emb_map.values.shape == (5, 5)
+    assert v.probe_fig.data[1].y == pytest.approx(tnet(tasks[1].x_test, hnet([1])[0]).flatten().tolist(), rel=1e-5)
+    assert v.probe_scores[1] == pytest.approx(score(tasks[1], tnet(tasks[1].x_test, hnet([1])[0])), rel=1e-5)
+    moved = ex.view(1, (-2, 2), (-2, 2), 5, (e1[0] + 1.0, e1[1]))
+    assert moved.probe_scores[1] != v.probe_scores[1] and moved.emb_map is v.emb_map  # cached map
+    assert tuple(moved.map_fig.data[2].x) == (e1[0] + 1.0,)
+    with pytest.raises(ValueError, match="out of range"):
+        ex.view(3, (-2, 2), (-2, 2), 5, e1)
+    box = embedding_map_widget(ex, (-2, 2), (-2, 2), resolution=5)
+    task_dropdown = box.children[0].children[0].children[0]
+    task_dropdown.value = 2  # an observer recomputes the map for task 2
+    assert list(box.children[1].children[0].data[0].x) == v.emb_map.xs.tolist()
+    assert box.children[1].children[0].layout.title.text.startswith("task 2")
