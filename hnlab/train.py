@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .data import Task
+from .fast_regularizer import FastOutputRegularizer, supports_fast_regularizer
 from .hnets import HyperNetwork
 from .regularizers import adam_lookahead, output_regularizer, regularizer_targets
 from .targets import MLP
@@ -26,7 +27,9 @@ class TrainConfig:
     """Optimizer and regularizer settings for one task (or all tasks).
 
     ``reg_subset``: regularize a random subset of this many old tasks per step
-    (von Oswald App. D); ``None`` uses all old tasks.
+    (von Oswald App. D); ``None`` uses all old tasks. ``fast_reg``: compute the penalty
+    from the hypernetwork's linear head without generating the old tasks' weights
+    (``hnlab.fast_regularizer``, same value; used when the hypernetwork has such a head).
     """
 
     iters: int = 4000
@@ -36,6 +39,7 @@ class TrainConfig:
     beta: float = 0.005
     lookahead: bool = True
     reg_subset: int | None = None
+    fast_reg: bool = True
 
     def __post_init__(self):
         for name in ("iters", "batch_size"):
@@ -125,12 +129,9 @@ def train_task(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], task_id: int, c
     """
     task = tasks[task_id]
     optimizer = make_optimizer(hnet.trainable_parameters(task_id), cfg)
-    old_ids = list(range(task_id))
-    regularize = cfg.beta > 0 and task_id > 0
-    targets = regularizer_targets(hnet, old_ids) if regularize else None
+    penalty = old_task_penalty(hnet, task_id, cfg, generator)
     batches = torch.randint(len(task.x_train), (cfg.iters, cfg.batch_size), generator=generator)
     batches = batches.to(task.x_train.device)
-    subsets = _old_task_subsets(len(old_ids), cfg, generator) if regularize else None
     head, losses = head_of(tnet, task_id), []
     for it in range(cfg.iters):
         idx = batches[it]
@@ -138,11 +139,9 @@ def train_task(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], task_id: int, c
         loss = task_loss(task, tnet(task.x_train[idx], W, head=head), task.y_train[idx])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if regularize:
+        if penalty is not None:
             delta = adam_lookahead(optimizer, list(hnet.theta)) if cfg.lookahead else None
-            ids = old_ids if subsets is None else subsets[it].tolist()
-            reg_targets = targets if subsets is None else targets[subsets[it]]
-            (cfg.beta * output_regularizer(hnet, reg_targets, ids, delta)).backward()
+            (cfg.beta * penalty(it, delta)).backward()
         optimizer.step()
         if it % 10 == 0:
             losses.append(loss.item())
@@ -152,6 +151,25 @@ def train_task(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], task_id: int, c
     if progress is not None:
         progress.update(cfg.iters % 50)
     return losses
+
+
+def old_task_penalty(hnet: HyperNetwork, task_id: int, cfg: TrainConfig, generator=None):
+    """``penalty(it, delta)``: the output regularizer over tasks ``0..task_id-1`` at step
+    ``it`` (a random subset per step with ``cfg.reg_subset``), or None when nothing to protect."""
+    if cfg.beta == 0 or task_id == 0:
+        return None
+    old_ids = list(range(task_id))
+    subsets = _old_task_subsets(len(old_ids), cfg, generator)
+    if cfg.fast_reg and supports_fast_regularizer(hnet):
+        fast = FastOutputRegularizer(hnet, old_ids)
+        return lambda it, delta: fast(delta, None if subsets is None else subsets[it])
+    targets = regularizer_targets(hnet, old_ids)
+
+    def plain(it, delta):
+        if subsets is None:
+            return output_regularizer(hnet, targets, old_ids, delta)
+        return output_regularizer(hnet, targets[subsets[it]], subsets[it].tolist(), delta)
+    return plain
 
 
 def _old_task_subsets(num_old: int, cfg: TrainConfig, generator) -> torch.Tensor | None:
