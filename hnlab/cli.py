@@ -1,0 +1,135 @@
+"""The ``hnlab`` command: execute the lessons with papermill and collect their results.
+
+``hnlab run`` (what ``make run`` calls) executes every notebook in ``notebooks/`` in order
+with its default parameters into ``runs/<timestamp>/``, writes an HTML page per notebook
+(plotly figures included) and prints a table of each notebook's results JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_param(text: str) -> tuple[str, object]:
+    """``name=value`` with ``value`` a Python literal (falls back to a string)."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"parameters look like name=value, got {text!r}")
+    name, raw = text.split("=", 1)
+    try:
+        value = ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        value = raw
+    return name.strip(), value
+
+
+def find_notebooks(folder: Path, only: list[str] | None = None) -> list[Path]:
+    """Lesson notebooks in reading order, optionally those whose name contains one of ``only``."""
+    if not folder.is_dir():
+        raise SystemExit(f"hnlab: no notebook folder at {folder}")
+    books = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        books = [p for p in books if any(o in p.name for o in only)]
+    if not books:
+        raise SystemExit(f"hnlab: no notebooks matched in {folder}")
+    return books
+
+
+def execute(notebook: Path, out_dir: Path, params: dict) -> dict:
+    """Run one notebook with papermill, export HTML, return a summary row."""
+    import papermill as pm
+
+    stem = notebook.stem
+    results_path = out_dir / f"{stem}.json"
+    executed = out_dir / notebook.name
+    row = {"notebook": stem, "status": "ok", "results": None}
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(str(notebook), str(executed), cwd=str(notebook.parent), kernel_name="python3",
+                            parameters={**params, "results_path": str(results_path.resolve())}, progress_bar=False)
+    except Exception as err:  # papermill keeps the executed copy up to the failing cell
+        row["status"] = f"FAILED: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
+    row["wall_seconds"] = time.perf_counter() - start
+    if executed.exists():
+        export_html(executed, out_dir / f"{stem}.html")
+    if results_path.exists():
+        row["results"] = json.loads(results_path.read_text())
+    elif row["status"] == "ok":
+        row["status"] = "FAILED: no results JSON written"
+    return row
+
+
+def export_html(executed: Path, html_path: Path) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(str(executed), as_version=4))
+    html_path.write_text(body)
+
+
+def headline(results: dict | None, width: int = 70) -> str:
+    """The short numbers of a results JSON: scalars and short numeric lists."""
+    if not results:
+        return ""
+    parts = []
+    for key, value in results.items():
+        if key in ("config", "device", "seconds", "smoke") or isinstance(value, dict):
+            continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            parts.append(f"{key}={value:.4g}")
+        elif isinstance(value, str) and len(value) < 20:
+            parts.append(f"{key}={value}")
+        elif isinstance(value, list) and 0 < len(value) <= 10 and all(isinstance(v, (int, float)) for v in value):
+            parts.append(f"{key}=[{', '.join(f'{v:.3g}' for v in value)}]")
+    text = "  ".join(parts)
+    return text if len(text) <= width * 3 else text[:width * 3] + "..."
+
+
+def print_table(rows: list[dict], out_dir: Path) -> None:
+    print(f"\nresults in {out_dir}")
+    print(f"{'notebook':<22} {'status':<8} {'seconds':>8}  {'device':<7} key results")
+    for row in rows:
+        res = row["results"] or {}
+        status = "ok" if row["status"] == "ok" else "FAILED"
+        print(f"{row['notebook']:<22} {status:<8} {row['wall_seconds']:>8.1f}  {res.get('device', '-'):<7} {headline(res)}")
+        if status != "ok":
+            print(f"    {row['status']}")
+
+
+def run(args: argparse.Namespace) -> int:
+    params = dict(args.param or [])
+    if args.smoke:
+        params["smoke"] = True
+    out_dir = Path(args.out) if args.out else ROOT / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for notebook in find_notebooks(Path(args.notebooks), args.only):
+        print(f"running {notebook.name} ...", flush=True)
+        rows.append(execute(notebook, out_dir, params))
+        print(f"  {rows[-1]['status']} ({rows[-1]['wall_seconds']:.1f} s)", flush=True)
+    (out_dir / "summary.json").write_text(json.dumps(rows, indent=2))
+    print_table(rows, out_dir)
+    return 0 if all(r["status"] == "ok" for r in rows) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hnlab", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="execute the lesson notebooks with papermill")
+    p.add_argument("--notebooks", default=str(ROOT / "notebooks"), help="folder of lesson notebooks")
+    p.add_argument("--out", help="output folder (default runs/<timestamp>)")
+    p.add_argument("--only", nargs="*", help="run only notebooks whose name contains one of these")
+    p.add_argument("--smoke", action="store_true", help="smoke mode: every notebook in seconds")
+    p.add_argument("-p", "--param", action="append", type=parse_param, help="name=value passed to every notebook")
+    args = parser.parse_args(argv)
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+import json
+import math
+
+import pytest
+import torch
+
+from hnlab import pick_device, seed_everything
+from hnlab.cli import headline, parse_param
+from hnlab.results import check_params, smoke_default, write_results
+
+
+def test_parse_param_reads_literals():
+    assert parse_param("iters=10") == ("iters", 10)
+    assert parse_param("beta=0.5") == ("beta", 0.5)
+    assert parse_param("benchmark=splitmnist") == ("benchmark", "splitmnist")
+    with pytest.raises(Exception, match="name=value"):
+        parse_param("iters")
+
+
+def test_headline_shows_short_numbers_only():
+    text = headline({"mse_hnet": [0.001, 0.002], "final_acc": 99.71, "config": {"a": 1}, "acc_matrix": [[1]]})
+    assert "mse_hnet=[0.001, 0.002]" in text and "final_acc=99.71" in text
+    assert "config" not in text and "acc_matrix" not in text
+
+
+def test_write_results_is_json_safe(tmp_path):
+    path = write_results(tmp_path / "a" / "r.json", {"t": torch.tensor([1.0, 2.0]), "nan": math.nan, "x": 1})
+    assert json.loads(path.read_text()) == {"t": [1.0, 2.0], "nan": None, "x": 1}
+
+
+def test_check_params_names_every_wrong_parameter():
+    check_params(seed=(0, int), beta=(0.1, (int, float)))
+    with pytest.raises(TypeError, match=r"seed='1'.*smoke=1"):
+        check_params(seed=("1", int), smoke=(1, bool))
+    with pytest.raises(TypeError, match="iters=True"):
+        check_params(iters=(True, int))
+
+
+def test_device_and_seed(monkeypatch):
+    assert pick_device("cpu").type == "cpu"
+    monkeypatch.setenv("HNLAB_DEVICE", "cpu")
+    assert pick_device("auto").type == "cpu"
+    with pytest.raises(ValueError, match="unknown device"):
+        pick_device("tpu")
+    with pytest.raises(TypeError):
+        pick_device(3)
+    with pytest.raises(TypeError):
+        seed_everything("0")
+    seed_everything(5)
+    a = torch.rand(3)
+    seed_everything(5)
+    assert torch.equal(a, torch.rand(3))
+
+
+def test_smoke_default_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("HNLAB_SMOKE", "1")
+    assert smoke_default()
+    monkeypatch.setenv("HNLAB_SMOKE", "0")
+    assert not smoke_default()
