@@ -32,7 +32,8 @@ DISTRIBUTIONS = ("uniform", "normal")
 
 
 def harmonic_mean(a: float, b: float) -> float:
-    """The harmonic mean ``2 / (1/a + 1/b)`` of two positive numbers (Glorot's compromise)."""
+    """The harmonic mean ``2 / (1/a + 1/b)`` of two positive numbers; of the fan-in and fan-out
+    variances ``1/a`` and ``1/b`` it is Glorot's ``2 / (a + b)``."""
     if a <= 0 or b <= 0:
         raise ValueError(f"harmonic mean needs positive numbers, got {a!r} and {b!r}")
     return 2.0 / (1.0 / a + 1.0 / b)
@@ -53,13 +54,14 @@ def fans(shape: Sequence[int]) -> tuple[int, int]:
 
 
 def classical_variance(shape: Sequence[int], scheme: str = "xavier", mode: str = "fan_in") -> float:
-    """``gain / fan`` for a weight of ``shape``: gain 1 (Xavier) or 2 (Kaiming); fan is the
-    fan-in, the fan-out, or (``"harmonic"``) their harmonic mean."""
+    """``gain / fan_in`` or ``gain / fan_out`` for a weight of ``shape`` (gain 1 for Xavier,
+    2 for Kaiming), or (``"harmonic"``) the harmonic mean of those two variances,
+    ``2 gain / (fan_in + fan_out)``: Glorot's formula."""
     _check_choice("scheme", scheme, SCHEMES)
     _check_choice("mode", mode, MODES)
     fan_in, fan_out = fans(shape)
-    fan = {"fan_in": fan_in, "fan_out": fan_out}.get(mode) or harmonic_mean(fan_in, fan_out)
-    return SCHEMES[scheme] / fan
+    var_in, var_out = SCHEMES[scheme] / fan_in, SCHEMES[scheme] / fan_out
+    return {"fan_in": var_in, "fan_out": var_out}.get(mode) or harmonic_mean(var_in, var_out)
 
 
 def sample_(tensor: torch.Tensor, std: torch.Tensor | float, distribution: str = "uniform",
