@@ -21,9 +21,9 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .data import Task
-from .hnets import HyperNetwork
+from .hnets import ChunkedHMLP, HyperNetwork
 from .targets import MLP
-from .train import head_of
+from .train import TrainConfig, head_of
 
 
 # -- the plane -----------------------------------------------------------------------
@@ -100,6 +100,18 @@ class EmbeddingMap:
     def good_area(self, level: float) -> float:
         """Area of the plane where the score is at least as good as ``level``."""
         return int(self.good_mask(level).sum()) * self.cell_area
+
+    def good_region(self, own: float, fraction: float = 0.9) -> dict:
+        """Where accuracy reaches ``fraction`` of the task's ``own`` accuracy (for MSE: at most
+        ``own / fraction``): its area, the grid's area, and whether it reaches the grid's edge
+        (then the area is a lower bound; widen the grid)."""
+        if not 0 < fraction <= 1:
+            raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
+        level = own * fraction if self.metric == "accuracy" else own / fraction
+        good = self.good_mask(level)
+        edge = bool(good[0].any() or good[-1].any() or good[:, 0].any() or good[:, -1].any())
+        grid_area = float(self.xs[-1] - self.xs[0]) * float(self.ys[-1] - self.ys[0])
+        return {"level": level, "area": self.good_area(level), "grid_area": grid_area, "touches_edge": edge}
 
     def to_dict(self) -> dict:
         return {"task_id": self.task_id, "task_name": self.task_name, "metric": self.metric,
@@ -233,3 +245,31 @@ def cross_scores(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], max_test: int
     """
     emb = hnet.task_embeddings(list(range(len(tasks))))
     return torch.stack([scores_at(hnet, tnet, task, i, emb, max_test=max_test) for i, task in enumerate(tasks)])
+
+
+# -- the Fig. 4 setting --------------------------------------------------------------
+@dataclass
+class Fig4Config:
+    """SplitMNIST CL1 with 2D task embeddings (von Oswald et al., Fig. 4; App. C settings:
+    target 400-400 ReLU, chunked hypernetwork 10-10 with chunks of 42,000 and 96-D chunk
+    embeddings, Adam 1e-3, batch 128, 2000 iterations per task, beta 0.01)."""
+
+    emb_dim: int = 2
+    target_hidden: tuple[int, ...] = (400, 400)
+    hnet_hidden: tuple[int, ...] = (10, 10)
+    chunk_size: int = 42000
+    chunk_emb_dim: int = 96
+    iters: int = 2000
+    batch_size: int = 128
+    lr: float = 1e-3
+    beta: float = 0.01
+
+    def build(self, num_tasks: int = 5, device="cpu"):
+        """A fresh ``(hnet, tnet)`` pair for ``num_tasks`` two-way tasks of 784-pixel images."""
+        tnet = MLP(784, self.target_hidden, 2, "relu")
+        hnet = ChunkedHMLP(tnet.param_shapes, num_tasks, self.chunk_size, emb_dim=self.emb_dim,
+                           chunk_emb_dim=self.chunk_emb_dim, hidden=self.hnet_hidden, activation="relu")
+        return hnet.to(device), tnet
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(iters=self.iters, batch_size=self.batch_size, lr=self.lr, beta=self.beta)
