@@ -41,6 +41,8 @@ class GeneratedLinear(nn.Module):
         self.in_features, self.out_features = in_features, out_features
 
     def forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        if weight.dim() == 2:  # one network: the plain (fastest) linear layer
+            return F.linear(x, weight, bias)
         y = torch.matmul(x, weight.transpose(-1, -2))  # x [B,in] or [T,B,in] -> [T,B,out]
         return y if bias is None else y + bias.unsqueeze(-2)
 
@@ -99,8 +101,7 @@ class MLP(nn.Module):
         ``W [P]`` gives outputs ``[B, out]``; ``W [T, P]`` gives ``[T, B, out]``, where ``x`` is
         ``[B, in]`` (the same inputs for every network) or ``[T, B, in]``.
         """
-        single = W.dim() == 1
-        params = self.unflatten(W.unsqueeze(0) if single else W)
+        params = self.unflatten(W)
         per_layer = 2 if self.has_bias else 1
         h = x
         for i, layer in enumerate(self.layers):
@@ -109,9 +110,7 @@ class MLP(nn.Module):
             h = layer(h, weight, bias)
             if i < len(self.layers) - 1:
                 h = self.act(h)
-        if head is not None:
-            h = self.select_head(h, head)
-        return h[0] if single else h
+        return h if head is None else self.select_head(h, head)
 
     def select_head(self, y: torch.Tensor, head: int) -> torch.Tensor:
         """The ``out_features`` outputs of head ``head``."""
