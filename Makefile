@@ -3,6 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Real MNIST beside the project (this workplace's ../shared/data) unless HNLAB_DATA is set.
+ifeq ($(HNLAB_DATA),)
+ifneq ($(wildcard ../shared/data/MNIST/raw),)
+export HNLAB_DATA := $(abspath ../shared/data)
+endif
+endif
 
 .PHONY: install run test lab bench clean
 
