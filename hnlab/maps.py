@@ -110,7 +110,7 @@ class EmbeddingMap:
         level = own * fraction if self.metric == "accuracy" else own / fraction
         good = self.good_mask(level)
         edge = bool(good[0].any() or good[-1].any() or good[:, 0].any() or good[:, -1].any())
-        grid_area = float(self.xs[-1] - self.xs[0]) * float(self.ys[-1] - self.ys[0])
+        grid_area = self.values.numel() * self.cell_area  # the area all grid points stand for
         return {"level": level, "area": self.good_area(level), "grid_area": grid_area, "touches_edge": edge}
 
     def to_dict(self) -> dict:
@@ -273,3 +273,14 @@ class Fig4Config:
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(iters=self.iters, batch_size=self.batch_size, lr=self.lr, beta=self.beta)
+
+
+def task_summaries(maps: list[EmbeddingMap], cross: torch.Tensor, fraction: float = 0.9) -> list[dict]:
+    """Per task: its score at its own embedding, its good region (``EmbeddingMap.good_region``)
+    and its score at every other task's embedding (``cross`` from ``cross_scores``)."""
+    rows = []
+    for m in maps:
+        i, own = m.task_id, float(cross[m.task_id, m.task_id])
+        others = {str(j): float(cross[i, j]) for j in range(cross.shape[1]) if j != i}
+        rows.append({"task": m.task_name, "own": own, **m.good_region(own, fraction), "at_other_embeddings": others})
+    return rows

@@ -171,6 +171,6 @@ def test_good_region_area_and_edge():
     values = torch.tensor([[50.0, 50, 50, 50], [50, 99, 95, 50], [50, 80, 50, 50]])
     m = EmbeddingMap(0, "t", "accuracy", torch.linspace(0, 1.5, 4), torch.linspace(0, 1, 3), values)
     r = m.good_region(own=100.0, fraction=0.9)
-    assert r["area"] == pytest.approx(2 * 0.5 * 0.5) and r["grid_area"] == pytest.approx(1.5)
+    assert r["area"] == pytest.approx(2 * 0.5 * 0.5) and r["grid_area"] == pytest.approx(12 * 0.25)
     assert not r["touches_edge"]
     assert m.good_region(own=100.0, fraction=0.8)["touches_edge"]  # the 80 on the bottom row counts now
