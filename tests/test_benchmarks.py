@@ -1,0 +1,36 @@
+"""hnlab.benchmarks settings and a tiny end-to-end run on the shipped subset; results table."""
+import pytest
+
+from hnlab.benchmarks import make_hnet, make_tnet, paper_settings, run_benchmark, smoke_settings
+from hnlab.data.mnist import load_mnist
+from hnlab.results_table import markdown_table
+
+
+def test_paper_settings_and_overrides():
+    s = paper_settings("permutedmnist", 3)
+    assert (s.iters, s.lr, s.chunk_size, s.hnet_hidden, s.in_features) == (5000, 1e-4, 78000, (25, 25), 1024)
+    assert paper_settings("splitmnist", 1, iters=0, beta=None).iters == 2000
+    assert paper_settings("splitmnist", 1, iters=7).iters == 7
+    with pytest.raises(ValueError, match="unknown benchmark"):
+        paper_settings("cifar")
+    with pytest.raises(ValueError, match="scenario"):
+        paper_settings("splitmnist", 4)
+    with pytest.raises(ValueError, match="at most 5"):
+        paper_settings("splitmnist", 1, num_tasks=6)
+
+
+def test_heads_follow_the_scenario_and_compression_ratio():
+    s = paper_settings("splitmnist", 1)
+    tnet = make_tnet(s)
+    assert tnet.num_heads == 5 and make_tnet(paper_settings("splitmnist", 3)).num_heads == 1
+    assert 0.5 < make_hnet(s, tnet).compression_ratio() < 1.5
+
+
+def test_tiny_run_learns_and_reports_every_key():
+    data = load_mnist(root="/nonexistent-hnlab-root", download=False, verbose=False)
+    s = smoke_settings(paper_settings("splitmnist", 2, num_tasks=2))
+    r = run_benchmark(s, data, seeds=2, baselines=("finetune_target", "multitask"), progress=False)
+    assert r["data"] == "subset" and r["seeds"] == [0, 1] and len(r["acc_matrix"]) == 2
+    assert r["final_acc"] == r["scenario_acc"]["cl2"] and r["scenario_acc"]["cl1"] > 80
+    assert set(r["baselines"]) == {"finetune_target", "multitask"}
+    assert "| splitmnist-2 | CL2 | subset | 0, 1 | 30 |" in markdown_table([r])
