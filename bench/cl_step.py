@@ -1,0 +1,83 @@
+"""Seconds per training step in the PermutedMNIST setting, with 0, 1, 10 and 100 old tasks.
+
+    python bench/cl_step.py --out results/cl_step.json [--steps 20] [--plain]
+
+Paper's chunked hypernet (25-25 ELU, chunk 78,000, task emb 24, chunk emb 8), 1000-1000
+target, batch 128, look-ahead on. The regularizer is hnlab.fast_regularizer (``--plain``:
+the batched plain formula). Also times HNET+ENT over the PermutedMNIST-10 test sets.
+Random inputs stand in for images: the cost of a step does not depend on pixel values.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hnlab.benchmarks import make_hnet, make_tnet, paper_settings, train_config  # noqa: E402
+from hnlab.data import Task  # noqa: E402
+from hnlab.infer import scenario_accuracies  # noqa: E402
+from hnlab.results import machine_info, write_results  # noqa: E402
+from hnlab.train import train_task  # noqa: E402
+
+
+def fake_task(n_train: int, n_test: int) -> Task:
+    return Task("random", torch.rand(n_train, 1024), torch.randint(10, (n_train,)),
+                torch.rand(n_test, 1024), torch.randint(10, (n_test,)))
+
+
+def step_seconds(old_tasks: int, steps: int, plain: bool) -> float:
+    """Median over 3 repeats of the seconds per step while learning task ``old_tasks`` (tasks
+    before it protected): a ``steps + 1``-step run minus a 1-step run, so that the per-task
+    snapshot and optimizer set-up are not counted."""
+    s = paper_settings("permutedmnist", 1, num_tasks=old_tasks + 1)
+    tnet = make_tnet(s)
+    hnet = make_hnet(s, tnet)
+    cfg = train_config(s)
+    cfg.fast_reg = not plain
+    tasks = [fake_task(1024, 10)] * (old_tasks + 1)
+
+    def run(iters: int) -> float:
+        cfg.iters = iters
+        start = time.perf_counter()
+        train_task(hnet, tnet, tasks, old_tasks, cfg)
+        return time.perf_counter() - start
+
+    run(2)  # warm-up
+    return statistics.median((run(steps + 1) - run(1)) / steps for _ in range(3))
+
+
+def ent_eval_seconds(n_test: int = 10000) -> float:
+    """HNET+ENT (all 10 networks on every test image) over 10 test sets of ``n_test`` images."""
+    s = paper_settings("permutedmnist", 3)
+    tnet = make_tnet(s)
+    hnet = make_hnet(s, tnet)
+    tasks = [fake_task(1, n_test)] * 10
+    start = time.perf_counter()
+    scenario_accuracies(hnet, tnet, tasks)
+    return time.perf_counter() - start
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", required=True)
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--old", default="0,1,10,100", help="comma-separated numbers of old tasks")
+    p.add_argument("--ent-test-size", type=int, default=10000)
+    p.add_argument("--plain", action="store_true", help="plain batched regularizer instead of the Gram route")
+    args = p.parse_args(argv)
+    result = {"step_seconds": {k: step_seconds(int(k), args.steps, args.plain) for k in args.old.split(",")},
+              "ent_eval_seconds": ent_eval_seconds(args.ent_test_size), "ent_test_size": args.ent_test_size,
+              "regularizer": "plain" if args.plain else "fast (Gram)", "steps": args.steps,
+              "machine": machine_info(torch.device("cpu"))}
+    write_results(args.out, result)
+    print(result)
+
+
+if __name__ == "__main__":
+    main()
