@@ -40,7 +40,7 @@ def main() -> None:
     tasks = split_mnist(data, device=device)
     cfg = replace(Fig4Config(), iters=args.train_iters)
     hnet, tnet = cfg.build(len(tasks), device)
-    config = {"fig4": asdict(cfg), "data": data.source}
+    config = {"fig4": asdict(cfg), "tnet": tnet.config(), "data": data.source}
     try:
         load_checkpoint(args.checkpoint, hnet, config)
         trained = "loaded"

@@ -199,6 +199,8 @@ def scores_at(hnet: HyperNetwork, tnet: MLP, task: Task, task_id: int, task_emb:
     Embeddings go through the hypernetwork and the target ``chunk_size`` at a time; the test
     inputs (the first ``max_test`` of them, or all) are shared across that batch axis.
     """
+    if max_test is not None and (not isinstance(max_test, int) or isinstance(max_test, bool) or max_test < 1):
+        raise ValueError(f"max_test must be None (all test data) or a positive int, got {max_test!r}")
     x, y = task.x_test[:max_test], task.y_test[:max_test]
     head, out = head_of(tnet, task_id), []
     chunks = torch.split(task_emb, chunk_size)
@@ -251,7 +253,7 @@ def cross_scores(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], max_test: int
 @dataclass
 class Fig4Config:
     """SplitMNIST CL1 with 2D task embeddings (von Oswald et al., Fig. 4; App. C settings:
-    target 400-400 ReLU, chunked hypernetwork 10-10 with chunks of 42,000 and 96-D chunk
+    target 400-400 ReLU with one 2-way head per task, chunked hypernetwork 10-10 with chunks of 42,000 and 96-D chunk
     embeddings, Adam 1e-3, batch 128, 2000 iterations per task, beta 0.01)."""
 
     emb_dim: int = 2
@@ -266,7 +268,7 @@ class Fig4Config:
 
     def build(self, num_tasks: int = 5, device="cpu"):
         """A fresh ``(hnet, tnet)`` pair for ``num_tasks`` two-way tasks of 784-pixel images."""
-        tnet = MLP(784, self.target_hidden, 2, "relu")
+        tnet = MLP(784, self.target_hidden, 2, "relu", num_heads=num_tasks)  # CL1: one head per task
         hnet = ChunkedHMLP(tnet.param_shapes, num_tasks, self.chunk_size, emb_dim=self.emb_dim,
                            chunk_emb_dim=self.chunk_emb_dim, hidden=self.hnet_hidden, activation="relu")
         return hnet.to(device), tnet

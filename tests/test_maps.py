@@ -25,13 +25,13 @@ def class_task(n=40, seed=0):
     return Task("toy-ce", x, y, x, y, loss="ce")
 
 
-def loop_map(hnet, tnet, task, xs, ys, plane):
+def loop_map(hnet, tnet, task, xs, ys, plane, head=None):
     """The reference: one hypernet and one target pass per grid point, scored by hnlab.train.score."""
     out = torch.empty(len(ys), len(xs))
     for i, yv in enumerate(ys):
         for j, xv in enumerate(xs):
             emb = plane.embed(torch.tensor([[float(xv), float(yv)]]))
-            out[i, j] = score(task, tnet(task.x_test, hnet(task_emb=emb)[0]))
+            out[i, j] = score(task, tnet(task.x_test, hnet(task_emb=emb)[0], head=head))
     return out
 
 
@@ -47,13 +47,13 @@ def test_batched_map_equals_point_loop_regression():
 
 def test_batched_map_equals_point_loop_classification_chunked_hnet_3d_plane():
     torch.manual_seed(1)
-    tnet = MLP(6, (8,), 2, "relu")
+    tnet = MLP(6, (8,), 2, "relu", num_heads=4)
     hnet = ChunkedHMLP(tnet.param_shapes, 4, chunk_size=17, emb_dim=3, chunk_emb_dim=2, hidden=(5,))
     task = class_task()
     plane = EmbeddingPlane.through(*hnet.task_embeddings([0, 2, 3]))
     m = embedding_map(hnet, tnet, task, 2, (-4, 4), (-4, 4), resolution=6, plane=plane, chunk_size=7,
                       progress=False)
-    torch.testing.assert_close(m.values, loop_map(hnet, tnet, task, m.xs, m.ys, plane))
+    torch.testing.assert_close(m.values, loop_map(hnet, tnet, task, m.xs, m.ys, plane, head=2))
     assert len(set(m.values.flatten().tolist())) > 1
 
 
@@ -101,6 +101,7 @@ def test_good_area_counts_cells():
     (dict(task_id=3), "out of range"),
     (dict(plane=EmbeddingPlane.identity(3)), "3-D"),
     (dict(chunk_size=0), "chunk_size"),
+    (dict(max_test=0), "max_test"),
 ])
 def test_bad_map_input_raises_one_clear_error(kwargs, message):
     hnet, tnet = toy_models()
