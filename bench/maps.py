@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 
 import torch
 
 from hnlab.checkpoint import load_checkpoint, save_checkpoint
 from hnlab.data.mnist import load_mnist
 from hnlab.data.sequences import split_mnist
-from hnlab.maps import Fig4Config, all_task_maps, extent_around, learned_points
+from hnlab.benchmarks import make_hnet, make_tnet, train_config
+from hnlab.maps import all_task_maps, extent_around, fig4_settings, learned_points
 from hnlab.results import machine_info, write_results
 from hnlab.train import train_continual
 
@@ -38,14 +39,15 @@ def main() -> None:
     device = torch.device(args.device)
     data = load_mnist(device=device)
     tasks = split_mnist(data, device=device)
-    cfg = replace(Fig4Config(), iters=args.train_iters)
-    hnet, tnet = cfg.build(len(tasks), device)
+    cfg = fig4_settings(iters=args.train_iters)
+    tnet = make_tnet(cfg)
+    hnet = make_hnet(cfg, tnet).to(device)
     config = {"fig4": asdict(cfg), "tnet": tnet.config(), "data": data.source}
     try:
         load_checkpoint(args.checkpoint, hnet, config)
         trained = "loaded"
     except (FileNotFoundError, ValueError):
-        result = train_continual(hnet, tnet, tasks, cfg.train_config(), desc="train (not timed)")
+        result = train_continual(hnet, tnet, tasks, train_config(cfg), desc="train (not timed)")
         save_checkpoint(args.checkpoint, hnet, config, {"matrix": result.matrix})
         trained = f"trained {result.seconds:.0f}s"
     points, _ = learned_points(hnet)

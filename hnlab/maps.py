@@ -21,9 +21,9 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .data import Task
-from .hnets import ChunkedHMLP, HyperNetwork
+from .hnets import HyperNetwork
 from .targets import MLP
-from .train import TrainConfig, head_of
+from .train import head_of
 
 
 # -- the plane -----------------------------------------------------------------------
@@ -250,31 +250,13 @@ def cross_scores(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], max_test: int
 
 
 # -- the Fig. 4 setting --------------------------------------------------------------
-@dataclass
-class Fig4Config:
-    """SplitMNIST CL1 with 2D task embeddings (von Oswald et al., Fig. 4; App. C settings:
-    target 400-400 ReLU with one 2-way head per task, chunked hypernetwork 10-10 with chunks of 42,000 and 96-D chunk
-    embeddings, Adam 1e-3, batch 128, 2000 iterations per task, beta 0.01)."""
+def fig4_settings(iters: int | None = None):
+    """SplitMNIST CL1 with the paper's settings (``hnlab.benchmarks.paper_settings``: target
+    400-400 with one head per task, chunked hypernetwork 10-10, chunks of 42,000, Adam 1e-3,
+    batch 128, beta 0.01, 2000 iterations per task unless ``iters``) and 2D task embeddings."""
+    from .benchmarks import paper_settings  # imported here: benchmarks pulls in the MNIST readers
 
-    emb_dim: int = 2
-    target_hidden: tuple[int, ...] = (400, 400)
-    hnet_hidden: tuple[int, ...] = (10, 10)
-    chunk_size: int = 42000
-    chunk_emb_dim: int = 96
-    iters: int = 2000
-    batch_size: int = 128
-    lr: float = 1e-3
-    beta: float = 0.01
-
-    def build(self, num_tasks: int = 5, device="cpu"):
-        """A fresh ``(hnet, tnet)`` pair for ``num_tasks`` two-way tasks of 784-pixel images."""
-        tnet = MLP(784, self.target_hidden, 2, "relu", num_heads=num_tasks)  # CL1: one head per task
-        hnet = ChunkedHMLP(tnet.param_shapes, num_tasks, self.chunk_size, emb_dim=self.emb_dim,
-                           chunk_emb_dim=self.chunk_emb_dim, hidden=self.hnet_hidden, activation="relu")
-        return hnet.to(device), tnet
-
-    def train_config(self) -> TrainConfig:
-        return TrainConfig(iters=self.iters, batch_size=self.batch_size, lr=self.lr, beta=self.beta)
+    return paper_settings("splitmnist", 1, emb_dim=2, iters=iters)
 
 
 def task_summaries(maps: list[EmbeddingMap], cross: torch.Tensor, fraction: float = 0.9) -> list[dict]:
