@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import torch
-from IPython.display import display
 
 from ..init import INIT_METHODS
 from ..init_experiments import init_statistics
@@ -52,22 +51,26 @@ def _controls() -> dict:
 
 def init_variance_widget(x: torch.Tensor, seed: int = 0) -> widgets.Widget:
     """Controls (init methods, activation, depth, width, Var(e), biases) above the two
-    figures, which redraw on every change."""
+    figures, which redraw on every change. Nothing is drawn until the first change or a
+    click on "draw", so batch runs never wait on the widget (the static figure above it
+    in the lesson is what they record)."""
     controls, output = _controls(), widgets.Output()
+    button = widgets.Button(description="draw", button_style="primary")
 
     def redraw(_=None):
         values = {name: control.value for name, control in controls.items()}
+        output.clear_output(wait=True)
         with output:
-            output.clear_output(wait=True)
             if not values["methods"]:
                 print("choose at least one init method")
                 return
             hist, curve, _ = init_figures(x, seed=seed, **values)
-            display(hist, curve)
+            hist.show()
+            curve.show()
 
     for control in controls.values():
         control.observe(redraw, names="value")
-    redraw()
-    left = widgets.VBox([controls["methods"], controls["bias"]])
+    button.on_click(redraw)
+    left = widgets.VBox([controls["methods"], controls["bias"], button])
     right = widgets.VBox([controls[k] for k in ("activation", "depth", "width", "emb_var")])
     return widgets.VBox([widgets.HBox([left, right]), output])
