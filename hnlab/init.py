@@ -25,6 +25,8 @@ from typing import Sequence
 
 import torch
 
+from .hnets import DirectWeights
+
 MODES = ("fan_in", "fan_out", "harmonic")
 SCHEMES = {"xavier": 1.0, "kaiming": 2.0}
 HYPERFAN_MODES = ("in", "out")
@@ -132,7 +134,7 @@ def hyperfan_head_variances(target_shapes, head_in_dim: int, head_input_var: flo
 
 def check_linear_head(hnet) -> None:
     """Hyperfan needs a hypernetwork with a trunk and a linear head (``head_params``)."""
-    if not (hasattr(hnet, "head_params") and hasattr(hnet, "trunk")) or type(hnet).__name__ == "DirectWeights":
+    if isinstance(hnet, DirectWeights) or not (hasattr(hnet, "head_params") and hasattr(hnet, "trunk")):
         raise TypeError(f"{type(hnet).__name__} has no trunk and linear head to initialize")
     head_activation = getattr(hnet, "head_activation", None)
     if head_activation not in (None, "linear"):
@@ -217,7 +219,7 @@ def classical_init_(hnet, scheme: str = "xavier", mode: str = "fan_in", distribu
     """
     _check_choice("scheme", scheme, SCHEMES)
     _check_choice("mode", mode, MODES)
-    if type(hnet).__name__ == "DirectWeights":
+    if isinstance(hnet, DirectWeights):
         hnet.theta[0].copy_(classical_target_weights(hnet.target_shapes, scheme, mode, distribution, generator))
         return hnet
     check_linear_head(hnet)

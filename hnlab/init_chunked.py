@@ -33,7 +33,7 @@ import math
 import torch
 
 from .init import (DISTRIBUTIONS, HYPERFAN_MODES, _check_choice, check_linear_head, fan_in_trunk_,
-                   hyperfan_target_variances, sample_, trunk_layers)
+                   hyperfan_target_variances, sample_)
 
 HOMOGENEOUS_TRUNKS = ("linear", "relu")
 

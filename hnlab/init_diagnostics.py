@@ -63,7 +63,6 @@ def diagnose(hnet, tnet, x: torch.Tensor, y: torch.Tensor | None = None, task_id
         raise ValueError(f"x must have shape [B, {tnet.in_features}], got {tuple(x.shape)}")
     with torch.no_grad():
         W = hnet(task_emb=hnet.task_embeddings([task_id]))[0]
-    W = W.detach().requires_grad_(False)
     outputs: list[torch.Tensor] = []
 
     def keep_output(module, inputs, output):
