@@ -17,13 +17,12 @@ import time
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .data import Task
 from .hnets import HyperNetwork
 from .targets import MLP
-from .train import head_of
+from .train import batched_scores, head_of
 
 
 # -- the plane -----------------------------------------------------------------------
@@ -151,16 +150,6 @@ def extent_around(points: torch.Tensor, margin: float = 1.0) -> tuple[tuple[floa
         raise ValueError(f"margin must be positive, got {margin!r}")
     lo, hi = points.min(0).values - margin, points.max(0).values + margin
     return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
-
-
-@torch.no_grad()
-def batched_scores(task: Task, outputs: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-    """Per-network scores ``[G]`` of outputs ``[G, B, out]``; the batched twin of ``hnlab.train.score``
-    (accuracy in percent for classification, MSE for regression)."""
-    y = task.y_test if y is None else y
-    if task.loss == "mse":
-        return F.mse_loss(outputs, y.expand_as(outputs), reduction="none").flatten(1).mean(1)
-    return (outputs.argmax(-1) == y).float().mean(-1) * 100
 
 
 def default_plane(hnet: HyperNetwork) -> EmbeddingPlane:

@@ -86,11 +86,19 @@ def head_of(tnet: MLP, task_id: int) -> int | None:
 
 
 @torch.no_grad()
-def score(task: Task, outputs: torch.Tensor) -> float:
-    """Test MSE (regression) or accuracy in percent (classification)."""
+def batched_scores(task: Task, outputs: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-network test scores ``[G]`` of outputs ``[G, B, out]`` against ``y`` (default the
+    test targets): MSE (regression) or accuracy in percent (classification)."""
+    y = task.y_test if y is None else y
     if task.loss == "mse":
-        return F.mse_loss(outputs, task.y_test).item()
-    return (outputs.argmax(-1) == task.y_test).float().mean().item() * 100
+        return F.mse_loss(outputs, y.expand_as(outputs), reduction="none").flatten(1).mean(1)
+    return (outputs.argmax(-1) == y).float().mean(-1) * 100
+
+
+@torch.no_grad()
+def score(task: Task, outputs: torch.Tensor) -> float:
+    """Test MSE (regression) or accuracy in percent (classification) of one network's outputs."""
+    return batched_scores(task, outputs.unsqueeze(0)).item()
 
 
 @torch.no_grad()
