@@ -26,10 +26,39 @@ def supports_fast_regularizer(hnet: HyperNetwork) -> bool:
     return len(hnet.theta) >= 2 and hasattr(hnet, "head_size") and hnet.head_size == hnet.theta[-1].numel()
 
 
-def _gram(a: torch.Tensor, b: torch.Tensor, rows: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(a[:rows]^T b[:rows], a^T b)``: Grams over the kept rows of the last chunk and all rows."""
-    kept = a[:rows].T @ b[:rows]
-    return kept, kept + a[rows:].T @ b[rows:]
+class _HeadGrams(torch.autograd.Function):
+    """Grams of the head change ``E = [W + dW - W*, b + db - b*]`` (``[C, H+1]``):
+    ``W*^T E`` and ``E^T E``, over the last chunk's kept rows and over all rows.
+
+    The backward is written out, ``dE = W* gC + E (gS + gS^T)`` (plus the same over the kept
+    rows): two matrix products per part instead of autograd's copies of every row slice,
+    which made the regularizer cost as much as the task's own step (bench/cl_step.py).
+    The look-ahead step ``dW, db`` is a constant: gradients go to ``W`` and ``b``.
+    """
+
+    @staticmethod
+    def forward(ctx, weight, bias, d_weight, d_bias, w_star, b_star, rows: int):
+        hidden = weight.shape[1]
+        change = torch.empty(weight.shape[0], hidden + 1, dtype=weight.dtype, device=weight.device)
+        torch.sub(weight, w_star, out=change[:, :hidden])
+        torch.sub(bias, b_star, out=change[:, hidden])
+        if d_weight is not None:
+            change[:, :hidden].add_(d_weight)
+            change[:, hidden].add_(d_bias)
+        ctx.save_for_backward(change, w_star)
+        ctx.rows, ctx.hidden = rows, hidden
+        cross_last, self_last = w_star[:rows].T @ change[:rows], change[:rows].T @ change[:rows]
+        cross_full = torch.addmm(cross_last, w_star[rows:].T, change[rows:])
+        self_full = torch.addmm(self_last, change[rows:].T, change[rows:])
+        return cross_last, cross_full, self_last, self_full
+
+    @staticmethod
+    def backward(ctx, g_cross_last, g_cross_full, g_self_last, g_self_full):
+        change, w_star = ctx.saved_tensors
+        rows, hidden = ctx.rows, ctx.hidden
+        grad = torch.addmm(w_star @ g_cross_full, change, g_self_full + g_self_full.T)
+        grad[:rows].addmm_(w_star[:rows], g_cross_last).addmm_(change[:rows], g_self_last + g_self_last.T)
+        return grad[:, :hidden], grad[:, hidden], None, None, None, None, None
 
 
 class FastOutputRegularizer:
@@ -49,7 +78,8 @@ class FastOutputRegularizer:
             self.w_star, self.b_star = hnet.head_params(theta)
             num_chunks = self.z_star.shape[1]
             self.last_rows = hnet.num_outputs - (num_chunks - 1) * hnet.head_size
-            self.s_last, self.s_full = _gram(self.w_star, self.w_star, self.last_rows)
+            self.s_last = self.w_star[:self.last_rows].T @ self.w_star[:self.last_rows]
+            self.s_full = self.s_last + self.w_star[self.last_rows:].T @ self.w_star[self.last_rows:]
 
     def _embeddings(self, index) -> torch.Tensor:
         emb = self.hnet.task_embeddings(self.task_ids).detach()
@@ -57,14 +87,13 @@ class FastOutputRegularizer:
 
     def __call__(self, delta: list[torch.Tensor] | None = None, index=None) -> torch.Tensor:
         theta = list(self.hnet.theta)
-        if delta is not None:
-            theta = [p + d for p, d in zip(theta, delta)]
-        z = self.hnet.trunk(self._embeddings(index), theta)  # [T, N, H]
+        trunk_theta = theta if delta is None else [p + d for p, d in zip(theta[:-2], delta[:-2])] + theta[-2:]
+        z = self.hnet.trunk(self._embeddings(index), trunk_theta)  # [T, N, H]
         z_star = self.z_star if index is None else self.z_star[index]
         weight, bias = self.hnet.head_params(theta)
-        change = torch.cat([weight - self.w_star, (bias - self.b_star).unsqueeze(1)], dim=1)  # [C, H+1]
-        cross_last, cross_full = _gram(self.w_star, change, self.last_rows)
-        self_last, self_full = _gram(change, change, self.last_rows)
+        d_weight, d_bias = (None, None) if delta is None else self.hnet.head_params(delta)
+        cross_last, cross_full, self_last, self_full = _HeadGrams.apply(
+            weight, bias, d_weight, d_bias, self.w_star, self.b_star, self.last_rows)
         ones = torch.ones(*z.shape[:2], 1, dtype=z.dtype, device=z.device)
         v = torch.cat([z - z_star, z, ones], dim=-1)  # [T, N, 2H+1]
         full = self._quadratic(v[:, :-1], self.s_full, cross_full, self_full)

@@ -8,6 +8,8 @@ step of the task loss, held fixed (detached). Introduced in notebooks/01_toy1d.i
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 from .hnets import HyperNetwork
@@ -52,12 +54,9 @@ def adam_lookahead(optimizer: torch.optim.Adam, params: list[torch.Tensor]) -> l
         raise ValueError("the look-ahead parameters must all be in one param group of the optimizer")
     if group["amsgrad"] or group.get("maximize", False):
         raise ValueError("the look-ahead supports plain Adam (amsgrad=False, maximize=False)")
-    steps = [torch.zeros_like(p) for p in params]
-    live = [i for i, p in enumerate(params) if p.grad is not None]
-    if live:
-        for i, step in zip(live, _adam_steps([params[i] for i in live], optimizer, group)):
-            steps[i] = step
-    return steps
+    live = [p for p in params if p.grad is not None]
+    computed = iter(_adam_steps(live, optimizer, group) if live else [])
+    return [next(computed) if p.grad is not None else torch.zeros_like(p) for p in params]
 
 
 def _adam_steps(params: list[torch.Tensor], optimizer: torch.optim.Adam, group: dict) -> list[torch.Tensor]:
@@ -70,17 +69,17 @@ def _adam_steps(params: list[torch.Tensor], optimizer: torch.optim.Adam, group: 
     states = [optimizer.state.get(p, {}) for p in params]
     step = float(states[0]["step"]) + 1 if "step" in states[0] else 1.0
     if "exp_avg" in states[0]:
-        exp_avg = torch._foreach_mul([s["exp_avg"] for s in states], beta1)
-        torch._foreach_add_(exp_avg, grads, alpha=1 - beta1)
-        exp_avg_sq = torch._foreach_mul([s["exp_avg_sq"] for s in states], beta2)
-        torch._foreach_addcmul_(exp_avg_sq, grads, grads, value=1 - beta2)
+        exp_avg = torch._foreach_lerp([s["exp_avg"] for s in states], grads, 1 - beta1)
+        denom = torch._foreach_mul([s["exp_avg_sq"] for s in states], beta2)
+        torch._foreach_addcmul_(denom, grads, grads, value=1 - beta2)
     else:
         exp_avg = torch._foreach_mul(grads, 1 - beta1)
-        exp_avg_sq = torch._foreach_mul(torch._foreach_mul(grads, grads), 1 - beta2)
-    bias1, bias2 = 1 - beta1 ** step, 1 - beta2 ** step
-    denom = torch._foreach_sqrt(exp_avg_sq)
-    torch._foreach_div_(denom, bias2 ** 0.5)
-    torch._foreach_add_(denom, eps)
-    steps = torch._foreach_div(exp_avg, denom)
-    torch._foreach_mul_(steps, -lr / bias1)
-    return steps
+        denom = torch._foreach_mul(torch._foreach_mul(grads, grads), 1 - beta2)
+    # lr m_hat / (sqrt(v_hat) + eps), with the bias corrections folded into two scalars so
+    # that every operation after the moments runs in place (fewer passes over the head).
+    bias1, root_bias2 = 1 - beta1 ** step, math.sqrt(1 - beta2 ** step)
+    torch._foreach_sqrt_(denom)
+    torch._foreach_add_(denom, eps * root_bias2)
+    torch._foreach_div_(exp_avg, denom)
+    torch._foreach_mul_(exp_avg, -lr * root_bias2 / bias1)
+    return exp_avg

@@ -15,6 +15,8 @@ def test_paper_settings_and_overrides():
         paper_settings("cifar")
     with pytest.raises(ValueError, match="scenario"):
         paper_settings("splitmnist", 4)
+    with pytest.raises(ValueError, match="unknown hnet_init"):
+        paper_settings("splitmnist", 1, hnet_init="glorot")
     with pytest.raises(ValueError, match="at most 5"):
         paper_settings("splitmnist", 1, num_tasks=6)
 
@@ -24,6 +26,20 @@ def test_heads_follow_the_scenario_and_compression_ratio():
     tnet = make_tnet(s)
     assert tnet.num_heads == 5 and make_tnet(paper_settings("splitmnist", 3)).num_heads == 1
     assert 0.5 < make_hnet(s, tnet).compression_ratio() < 1.5
+
+
+def test_hypernet_starts_from_the_authors_xavier_init():
+    """Glorot-uniform weights (variance 2 / (fan_in + fan_out)) and zero biases in every
+    hypernet layer, N(0, 1) embeddings: generated weights near 0.015, not PyTorch's ~0.3."""
+    s = paper_settings("splitmnist", 1)
+    hnet = make_hnet(s, make_tnet(s))
+    head_weight, head_bias = hnet.theta[-2], hnet.theta[-1]
+    assert head_weight.var().item() == pytest.approx(2 / sum(head_weight.shape), rel=0.02)
+    assert all(p.abs().max().item() == 0 for p in hnet.theta[2::2])  # trunk and head biases
+    assert hnet.theta[0].std().item() == pytest.approx(1.0, rel=0.1)  # chunk embeddings untouched
+    assert 0.005 < hnet([0]).std().item() < 0.05
+    default = paper_settings("splitmnist", 1, hnet_init="pytorch")
+    assert make_hnet(default, make_tnet(default))([0]).std().item() > 0.05
 
 
 def test_tiny_run_learns_and_reports_every_key():
