@@ -3,7 +3,7 @@ import pytest
 
 from hnlab.benchmarks import make_hnet, make_tnet, paper_settings, run_benchmark, smoke_settings
 from hnlab.data.mnist import load_mnist
-from hnlab.results_table import markdown_table
+from hnlab.results_table import markdown_table, pool
 
 
 def test_paper_settings_and_overrides():
@@ -49,4 +49,18 @@ def test_tiny_run_learns_and_reports_every_key():
     assert r["data"] == "subset" and r["seeds"] == [0, 1] and len(r["acc_matrix"]) == 2
     assert r["final_acc"] == r["scenario_acc"]["cl2"] and r["scenario_acc"]["cl1"] > 80
     assert set(r["baselines"]) == {"finetune_target", "multitask"}
-    assert "| splitmnist-2 | CL2 | subset | 0, 1 | 30 |" in markdown_table([r])
+    assert "| splitmnist-2 | CL2 | subset | xavier_harmonic | 0.01 | 0, 1 | 30 |" in markdown_table([r])
+
+
+def fake_result(seeds, cl1, init="xavier_harmonic"):
+    return {"benchmark": "splitmnist", "scenario": 1, "data": "full", "seeds": seeds,
+            "config": {"num_tasks": 5, "iters": 2000, "beta": 0.01, "hnet_init": init},
+            "scenario_acc": {"cl1": cl1, "cl2": 80.0, "cl3": 60.0}, "during_acc": cl1,
+            "train_seconds_per_seed": [100.0] * len(seeds), "baselines": {}}
+
+
+def test_pool_merges_files_of_one_setting_weighted_by_seeds():
+    pooled = pool([fake_result([0], 99.0), fake_result([1, 2], 99.6), fake_result([0], 98.0, init="pytorch")])
+    assert [p["seeds"] for p in pooled] == [[0, 1, 2], [0]]
+    assert pooled[0]["scenario_acc"]["cl1"] == pytest.approx(99.4) and pooled[1]["scenario_acc"]["cl1"] == 98.0
+    assert "| xavier_harmonic | 0.01 | 0, 1, 2 | 2000 | 99.40 |" in markdown_table(pooled)
