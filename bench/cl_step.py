@@ -5,9 +5,9 @@
 Paper's chunked hypernet (25-25 ELU, chunk 78,000, task emb 24, chunk emb 8), 1000-1000
 target, batch 128, look-ahead on. Every measurement uses the same networks: one shared
 10-way head and embeddings for the largest task count, so that only the number of
-protected tasks changes (a multi-head target would grow by a head per task). The regularizer is hnlab.fast_regularizer (``--plain``:
-the batched plain formula). Also times HNET+ENT over the PermutedMNIST-10 test sets.
-Random inputs stand in for images: the cost of a step does not depend on pixel values.
+protected tasks changes (a multi-head target would grow by a head per task). The
+regularizer is hnlab.fast_regularizer (``--plain``: the batched plain formula). Also times
+HNET+ENT over the PermutedMNIST-10 test sets. Random inputs stand in for images: the cost of a step does not depend on pixel values.
 """
 from __future__ import annotations
 

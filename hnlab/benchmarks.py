@@ -46,7 +46,7 @@ class Settings:
     chunk_size: int
     emb_dim: int
     chunk_emb_dim: int
-    hnet_init: str = "xavier_harmonic"
+    hnet_init: str
     lookahead: bool = True
 
     @property
@@ -110,7 +110,7 @@ def make_tnet(s: Settings) -> MLP:
 
 
 def make_hnet(s: Settings, tnet: MLP) -> ChunkedHMLP:
-    """The chunked hypernetwork, initialized by ``s.hnet_init`` (a ``hnlab.init`` method name)."""
+    """The chunked hypernetwork, initialized by ``s.hnet_init`` (one of ``HNET_INITS``)."""
     hnet = ChunkedHMLP(tnet.param_shapes, s.num_tasks, s.chunk_size, s.emb_dim, s.chunk_emb_dim,
                        s.hnet_hidden, s.hnet_activation)
     return hnet if s.hnet_init == "pytorch" else init_hypernet_(hnet, s.hnet_init, activation="relu")

@@ -45,7 +45,10 @@ def pool(results: list[dict]) -> list[dict]:
 
 def _merge(group: list[dict]) -> dict:
     weights = [len(r["seeds"]) for r in group]
-    mean = lambda values: sum(w * v for w, v in zip(weights, values)) / sum(weights)  # noqa: E731
+
+    def mean(values):
+        return sum(w * v for w, v in zip(weights, values)) / sum(weights)
+
     merged = dict(group[0])
     merged.update(seeds=sorted(s for r in group for s in r["seeds"]),
                   scenario_acc={k: mean([r["scenario_acc"][k] for r in group]) for k in group[0]["scenario_acc"]},
