@@ -74,7 +74,9 @@ class FastOutputRegularizer:
         self.hnet, self.task_ids = hnet, list(task_ids)
         with torch.no_grad():
             theta = [p.detach().clone() for p in hnet.theta]
-            self.z_star = hnet.trunk(self._embeddings(None), theta)  # [T, N, H]
+            # Old tasks' embeddings stay fixed while a new task trains: stack them once.
+            self.task_emb = hnet.task_embeddings(self.task_ids).detach().clone()
+            self.z_star = hnet.trunk(self.task_emb, theta)  # [T, N, H]
             self.w_star, self.b_star = hnet.head_params(theta)
             num_chunks = self.z_star.shape[1]
             self.last_rows = hnet.num_outputs - (num_chunks - 1) * hnet.head_size
@@ -82,8 +84,7 @@ class FastOutputRegularizer:
             self.s_full = self.s_last + self.w_star[self.last_rows:].T @ self.w_star[self.last_rows:]
 
     def _embeddings(self, index) -> torch.Tensor:
-        emb = self.hnet.task_embeddings(self.task_ids).detach()
-        return emb if index is None else emb[index]
+        return self.task_emb if index is None else self.task_emb[index]
 
     def __call__(self, delta: list[torch.Tensor] | None = None, index=None) -> torch.Tensor:
         theta = list(self.hnet.theta)
