@@ -26,6 +26,12 @@ def supports_fast_regularizer(hnet: HyperNetwork) -> bool:
     return len(hnet.theta) >= 2 and hasattr(hnet, "head_size") and hnet.head_size == hnet.theta[-1].numel()
 
 
+def _gram(a: torch.Tensor, b: torch.Tensor, rows: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(a[:rows]^T b[:rows], a^T b)``: Grams over the last chunk's kept rows and over all rows."""
+    kept = a[:rows].T @ b[:rows]
+    return kept, torch.addmm(kept, a[rows:].T, b[rows:])
+
+
 class _HeadGrams(torch.autograd.Function):
     """Grams of the head change ``E = [W + dW - W*, b + db - b*]`` (``[C, H+1]``):
     ``W*^T E`` and ``E^T E``, over the last chunk's kept rows and over all rows.
@@ -47,10 +53,7 @@ class _HeadGrams(torch.autograd.Function):
             change[:, hidden].add_(d_bias)
         ctx.save_for_backward(change, w_star)
         ctx.rows, ctx.hidden = rows, hidden
-        cross_last, self_last = w_star[:rows].T @ change[:rows], change[:rows].T @ change[:rows]
-        cross_full = torch.addmm(cross_last, w_star[rows:].T, change[rows:])
-        self_full = torch.addmm(self_last, change[rows:].T, change[rows:])
-        return cross_last, cross_full, self_last, self_full
+        return (*_gram(w_star, change, rows), *_gram(change, change, rows))
 
     @staticmethod
     def backward(ctx, g_cross_last, g_cross_full, g_self_last, g_self_full):
@@ -71,17 +74,16 @@ class FastOutputRegularizer:
     def __init__(self, hnet: HyperNetwork, task_ids):
         if not supports_fast_regularizer(hnet):
             raise TypeError(f"{type(hnet).__name__} has no linear head; use hnlab.regularizers.output_regularizer")
-        self.hnet, self.task_ids = hnet, list(task_ids)
+        self.hnet = hnet
         with torch.no_grad():
             theta = [p.detach().clone() for p in hnet.theta]
             # Old tasks' embeddings stay fixed while a new task trains: stack them once.
-            self.task_emb = hnet.task_embeddings(self.task_ids).detach().clone()
+            self.task_emb = hnet.task_embeddings(list(task_ids)).detach().clone()
             self.z_star = hnet.trunk(self.task_emb, theta)  # [T, N, H]
             self.w_star, self.b_star = hnet.head_params(theta)
             num_chunks = self.z_star.shape[1]
             self.last_rows = hnet.num_outputs - (num_chunks - 1) * hnet.head_size
-            self.s_last = self.w_star[:self.last_rows].T @ self.w_star[:self.last_rows]
-            self.s_full = self.s_last + self.w_star[self.last_rows:].T @ self.w_star[self.last_rows:]
+            self.s_last, self.s_full = _gram(self.w_star, self.w_star, self.last_rows)
 
     def _embeddings(self, index) -> torch.Tensor:
         return self.task_emb if index is None else self.task_emb[index]

@@ -144,7 +144,7 @@ def train_task(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], task_id: int, c
     for it in range(cfg.iters):
         idx = batches[it]
         W = hnet(task_emb=hnet.task_emb[task_id].unsqueeze(0))[0]
-        loss = task_loss(task, tnet(task.x_train[idx], W, head=head), task.y_train[idx])
+        loss = _batch_loss(tnet, task, W, head, idx)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if penalty is not None:
@@ -220,7 +220,7 @@ def train_multitask(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], cfg: Train
     ids = list(range(len(tasks)))
     for _ in tqdm(range(cfg.iters), desc="multitask", disable=not progress, leave=False):
         W = hnet(ids)
-        loss = sum(_batch_loss(tnet, task, W[t], head_of(tnet, t), cfg.batch_size, generator)
+        loss = sum(_batch_loss(tnet, task, W[t], head_of(tnet, t), _random_batch(task, cfg.batch_size, generator))
                    for t, task in enumerate(tasks))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -228,6 +228,10 @@ def train_multitask(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], cfg: Train
     return evaluate_tasks(hnet, tnet, tasks)
 
 
-def _batch_loss(tnet, task, W, head, batch_size, generator) -> torch.Tensor:
-    idx = torch.randint(len(task.x_train), (batch_size,), generator=generator).to(task.x_train.device)
+def _random_batch(task: Task, batch_size: int, generator) -> torch.Tensor:
+    return torch.randint(len(task.x_train), (batch_size,), generator=generator).to(task.x_train.device)
+
+
+def _batch_loss(tnet: MLP, task: Task, W: torch.Tensor, head: int | None, idx: torch.Tensor) -> torch.Tensor:
+    """The task loss of network ``W`` on the training examples ``idx``."""
     return task_loss(task, tnet(task.x_train[idx], W, head=head), task.y_train[idx])
