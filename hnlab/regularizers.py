@@ -4,7 +4,7 @@
 
 The targets ``f_h(e_t, theta*)`` are taken once, before task T starts; the penalty for
 all old tasks comes from ONE batched hypernetwork call; ``d_theta`` is the candidate Adam
-step of the task loss, held fixed (detached). Introduced in notebooks/01_toy1d.ipynb.
+(or plain SGD) step of the task loss, held fixed (detached). Introduced in notebooks/01_toy1d.ipynb.
 """
 from __future__ import annotations
 
@@ -38,6 +38,31 @@ def output_regularizer(hnet: HyperNetwork, targets: torch.Tensor, task_ids,
     return (weights - targets).pow(2).sum(dim=1).mean()
 
 
+def lookahead_step(optimizer: torch.optim.Optimizer, params: list[torch.Tensor]) -> list[torch.Tensor]:
+    """The step ``optimizer.step()`` would apply to ``params`` now: Adam's (``adam_lookahead``)
+    or plain SGD's ``-lr * grad`` (Chang et al. Fig. 4 train with SGD)."""
+    if isinstance(optimizer, torch.optim.SGD):
+        return sgd_lookahead(optimizer, params)
+    return adam_lookahead(optimizer, params)
+
+
+@torch.no_grad()
+def sgd_lookahead(optimizer: torch.optim.SGD, params: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Plain SGD's next step ``-lr * grad`` (zero for parameters without a gradient)."""
+    group = _one_group(optimizer, params)
+    if group["momentum"] or group["weight_decay"] or group.get("nesterov") or group.get("maximize", False):
+        raise ValueError("the SGD look-ahead supports plain SGD (no momentum, weight decay or maximize)")
+    return [torch.zeros_like(p) if p.grad is None else -group["lr"] * p.grad for p in params]
+
+
+def _one_group(optimizer: torch.optim.Optimizer, params: list[torch.Tensor]) -> dict:
+    groups = {id(p): g for g in optimizer.param_groups for p in g["params"]}
+    group = groups.get(id(params[0]))
+    if group is None or any(groups.get(id(p)) is not group for p in params):
+        raise ValueError("the look-ahead parameters must all be in one param group of the optimizer")
+    return group
+
+
 @torch.no_grad()
 def adam_lookahead(optimizer: torch.optim.Adam, params: list[torch.Tensor]) -> list[torch.Tensor]:
     """The step ``optimizer.step()`` would apply to ``params`` with their current ``.grad``.
@@ -47,11 +72,8 @@ def adam_lookahead(optimizer: torch.optim.Adam, params: list[torch.Tensor]) -> l
     Parameters without a gradient get a zero step.
     """
     if not isinstance(optimizer, torch.optim.Adam):
-        raise TypeError(f"the look-ahead needs torch.optim.Adam, got {type(optimizer).__name__}")
-    groups = {id(p): g for g in optimizer.param_groups for p in g["params"]}
-    group = groups.get(id(params[0]))
-    if group is None or any(groups.get(id(p)) is not group for p in params):
-        raise ValueError("the look-ahead parameters must all be in one param group of the optimizer")
+        raise TypeError(f"the look-ahead needs torch.optim.Adam or plain SGD, got {type(optimizer).__name__}")
+    group = _one_group(optimizer, params)
     if group["amsgrad"] or group.get("maximize", False):
         raise ValueError("the look-ahead supports plain Adam (amsgrad=False, maximize=False)")
     live = [p for p in params if p.grad is not None]

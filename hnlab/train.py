@@ -18,8 +18,11 @@ from tqdm.auto import tqdm
 from .data import Task
 from .fast_regularizer import FastOutputRegularizer, supports_fast_regularizer
 from .hnets import HyperNetwork
-from .regularizers import adam_lookahead, output_regularizer, regularizer_targets
+from .regularizers import lookahead_step, output_regularizer, regularizer_targets
 from .targets import MLP
+
+
+OPTIMIZERS = ("adam", "sgd")
 
 
 @dataclass
@@ -30,6 +33,8 @@ class TrainConfig:
     (von Oswald App. D); ``None`` uses all old tasks. ``fast_reg``: compute the penalty
     from the hypernetwork's linear head without generating the old tasks' weights
     (``hnlab.fast_regularizer``, same value; used when the hypernetwork has such a head).
+    ``optimizer``: ``"adam"`` (von Oswald et al.) or ``"sgd"``, plain SGD as in Chang et
+    al.'s Fig. 4 (notebooks/02_init_variance.ipynb).
     """
 
     iters: int = 4000
@@ -40,6 +45,7 @@ class TrainConfig:
     lookahead: bool = True
     reg_subset: int | None = None
     fast_reg: bool = True
+    optimizer: str = "adam"
 
     def __post_init__(self):
         for name in ("iters", "batch_size"):
@@ -52,6 +58,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a non-negative number, got {value!r}")
         if self.reg_subset is not None and (not isinstance(self.reg_subset, int) or self.reg_subset < 1):
             raise ValueError(f"reg_subset must be None or a positive int, got {self.reg_subset!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         self.betas = tuple(self.betas)
 
 
@@ -108,10 +116,12 @@ def evaluate_tasks(hnet: HyperNetwork, tnet: MLP, tasks: list[Task]) -> list[flo
     return [score(task, tnet(task.x_test, W[t], head=head_of(tnet, t))) for t, task in enumerate(tasks)]
 
 
-def make_optimizer(params: list[torch.nn.Parameter], cfg: TrainConfig) -> torch.optim.Adam:
-    """Adam with PyTorch's fused kernel (one pass over each tensor) on CPU and CUDA, which
-    saves 1-2 ms per PermutedMNIST step here (bench/cl_step.py); multi-tensor (foreach)
-    kernels elsewhere."""
+def make_optimizer(params: list[torch.nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
+    """Plain SGD for ``cfg.optimizer == "sgd"``. Otherwise Adam with PyTorch's fused kernel
+    (one pass over each tensor) on CPU and CUDA, which saves 1-2 ms per PermutedMNIST step
+    here (bench/cl_step.py); multi-tensor (foreach) kernels elsewhere."""
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr)
     fused = all(p.device.type in ("cpu", "cuda") for p in params)
     return torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas, fused=fused, foreach=None if fused else True)
 
@@ -151,7 +161,7 @@ def train_task(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], task_id: int, c
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if penalty is not None:
-            delta = adam_lookahead(optimizer, list(hnet.theta)) if cfg.lookahead else None
+            delta = lookahead_step(optimizer, list(hnet.theta)) if cfg.lookahead else None
             (cfg.beta * penalty(it, delta)).backward()
         optimizer.step()
         if it % 10 == 0:

@@ -1,5 +1,6 @@
 """Lesson 02's figures, widget logic and benchmark, at toy sizes (no MNIST needed)."""
 import json
+import math
 
 import torch
 
@@ -26,6 +27,15 @@ def test_sgd_curves_and_continual_toy_figures():
     assert len(training_curves({"hyperfan_in": curve}).data) == 2
     toy = continual_toy(("hyperfan_in",), iters=20)
     assert len(toy["hyperfan_in"]["losses"]) == 3 and len(continual_losses(toy).data) == 1
+
+
+def test_with_plain_sgd_kaiming_diverges_and_hyperfan_trains():
+    """Chang et al. App. B.2: under SGD, Kaiming's generated weights blow the toy up; hyperfan-in trains."""
+    toy = continual_toy(("kaiming", "hyperfan_in"), iters=60, lr=1e-2, optimizer="sgd")
+    assert not all(math.isfinite(v) for v in toy["kaiming"]["final_mse"])
+    hyperfan = toy["hyperfan_in"]
+    assert all(math.isfinite(v) for v in hyperfan["final_mse"])
+    assert hyperfan["final_mse"][-1] < hyperfan["losses"][0][0]
 
 
 def test_benchmark_writes_one_entry_per_method(tmp_path, monkeypatch):

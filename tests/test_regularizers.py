@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from hnlab.hnets import HMLP, ChunkedHMLP
-from hnlab.regularizers import adam_lookahead, output_regularizer, regularizer_targets
+from hnlab.regularizers import adam_lookahead, lookahead_step, output_regularizer, regularizer_targets
 from hnlab.targets import MLP
 
 TNET = MLP(3, (7,), 2, "tanh")
@@ -82,3 +82,18 @@ def test_lookahead_rejects_other_optimizers():
     p = torch.nn.Parameter(torch.zeros(2))
     with pytest.raises(TypeError, match="Adam"):
         adam_lookahead(torch.optim.SGD([p], lr=0.1), [p])
+
+
+def test_sgd_lookahead_equals_the_sgd_step_taken():
+    hnet = hnets()[0]
+    params = list(hnet.theta)
+    opt = torch.optim.SGD(params, lr=0.3)
+    hnet([0, 1]).pow(2).sum().backward()
+    before = [p.detach().clone() for p in params]
+    delta = lookahead_step(opt, params)
+    opt.step()
+    for p, b, d in zip(params, before, delta):
+        torch.testing.assert_close(p.detach() - b, d)
+    assert any(d.abs().sum() > 0 for d in delta)
+    with pytest.raises(ValueError, match="plain SGD"):
+        lookahead_step(torch.optim.SGD(params, lr=0.1, momentum=0.9), params)

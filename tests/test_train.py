@@ -12,11 +12,11 @@ def toy_two_tasks():
     return toy1d_tasks(seed=0)[:2]
 
 
-def toy_run(tasks, beta, iters=1000):
+def toy_run(tasks, beta, iters=1000, optimizer="adam", lr=1e-2):
     torch.manual_seed(0)
     hnet, tnet = build_toy_models(ToyConfig(), num_tasks=len(tasks))
-    return train_continual(hnet, tnet, tasks, TrainConfig(iters=iters, batch_size=32, lr=1e-2, beta=beta),
-                           progress=False)
+    cfg = TrainConfig(iters=iters, batch_size=32, lr=lr, beta=beta, optimizer=optimizer)
+    return train_continual(hnet, tnet, tasks, cfg, progress=False)
 
 
 def test_regularizer_keeps_task_one_while_fine_tuning_forgets(toy_two_tasks):
@@ -65,6 +65,8 @@ def test_bad_configs_raise_clear_errors(toy_two_tasks):
         TrainConfig(lr="fast")
     with pytest.raises(ValueError, match="reg_subset"):
         TrainConfig(reg_subset=0)
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(optimizer="rmsprop")
     hnet, tnet = build_toy_models(ToyConfig(), num_tasks=2)
     with pytest.raises(ValueError, match="one TrainConfig"):
         train_continual(hnet, tnet, toy_two_tasks, [TrainConfig()], progress=False)
