@@ -21,12 +21,16 @@ def setting_key(r: dict) -> tuple:
 def table_row(r: dict) -> str:
     acc = r["scenario_acc"]
     base = ", ".join(f"{k} {v:.2f}" for k, v in r.get("baselines", {}).items()) or "-"
+    if base != "-" and r.get("baseline_seeds", r["seeds"]) != r["seeds"]:
+        base += f" (seeds {', '.join(map(str, r['baseline_seeds']))})"
     per_seed = r["train_seconds_per_seed"]
+    seconds = f"{min(per_seed):.0f}-{max(per_seed):.0f}" if "threads" in r else f"{sum(per_seed) / len(per_seed):.0f}"
+    threads = r.get("threads", [r.get("machine", {}).get("threads", "?")])
     name, scenario, data, init, beta, iters = setting_key(r)
     return (f"| {name} | CL{scenario} | {data} | {init} | {beta:g} | "
             f"{', '.join(map(str, r['seeds']))} | {iters} | {acc['cl1']:.2f} | {acc['cl2']:.2f} | "
-            f"{acc['cl3']:.2f} | {r['during_acc']:.2f} | {base} | {sum(per_seed) / len(per_seed):.0f} | "
-            f"{r.get('device', '?')} ({r.get('machine', {}).get('threads', '?')} threads) |")
+            f"{acc['cl3']:.2f} | {r['during_acc']:.2f} | {base} | {seconds} | "
+            f"{r.get('device', '?')} ({', '.join(map(str, threads))} threads) |")
 
 
 def markdown_table(results: list[dict]) -> str:
@@ -43,18 +47,23 @@ def pool(results: list[dict]) -> list[dict]:
     return [_merge(group) for group in groups.values()]
 
 
-def _merge(group: list[dict]) -> dict:
+def _seed_mean(group: list[dict], value) -> float:
+    """Mean of ``value(r)`` over the files of ``group``, each weighted by its number of seeds."""
     weights = [len(r["seeds"]) for r in group]
+    return sum(w * value(r) for w, r in zip(weights, group)) / sum(weights)
 
-    def mean(values):
-        return sum(w * v for w, v in zip(weights, values)) / sum(weights)
 
+def _merge(group: list[dict]) -> dict:
+    with_baselines = [r for r in group if r.get("baselines")]
+    names = with_baselines[0]["baselines"] if with_baselines else {}
     merged = dict(group[0])
     merged.update(seeds=sorted(s for r in group for s in r["seeds"]),
-                  scenario_acc={k: mean([r["scenario_acc"][k] for r in group]) for k in group[0]["scenario_acc"]},
-                  during_acc=mean([r["during_acc"] for r in group]),
-                  baselines={} if len(group) > 1 else group[0].get("baselines", {}),
-                  train_seconds_per_seed=[t for r in group for t in r["train_seconds_per_seed"]])
+                  scenario_acc={k: _seed_mean(group, lambda r, k=k: r["scenario_acc"][k]) for k in group[0]["scenario_acc"]},
+                  during_acc=_seed_mean(group, lambda r: r["during_acc"]),
+                  baselines={k: _seed_mean(with_baselines, lambda r, k=k: r["baselines"][k]) for k in names},
+                  baseline_seeds=sorted(s for r in with_baselines for s in r["seeds"]),
+                  train_seconds_per_seed=[t for r in group for t in r["train_seconds_per_seed"]],
+                  threads=sorted({r.get("machine", {}).get("threads", "?") for r in group}, key=str))
     return merged
 
 

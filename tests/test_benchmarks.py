@@ -52,11 +52,12 @@ def test_tiny_run_learns_and_reports_every_key():
     assert "| splitmnist-2 | CL2 | subset | xavier_harmonic | 0.01 | 0, 1 | 30 |" in markdown_table([r])
 
 
-def fake_result(seeds, cl1, init="xavier_harmonic"):
+def fake_result(seeds, cl1, init="xavier_harmonic", baselines=None, threads=1):
     return {"benchmark": "splitmnist", "scenario": 1, "data": "full", "seeds": seeds,
             "config": {"num_tasks": 5, "iters": 2000, "beta": 0.01, "hnet_init": init},
-            "scenario_acc": {"cl1": cl1, "cl2": 80.0, "cl3": 60.0}, "during_acc": cl1,
-            "train_seconds_per_seed": [100.0] * len(seeds), "baselines": {}}
+            "scenario_acc": {"cl1": cl1, "cl2": 80.0, "cl3": 60.0}, "during_acc": cl1, "device": "cpu",
+            "machine": {"threads": threads}, "train_seconds_per_seed": [100.0 * threads] * len(seeds),
+            "baselines": baselines or {}}
 
 
 def test_pool_merges_files_of_one_setting_weighted_by_seeds():
@@ -64,3 +65,11 @@ def test_pool_merges_files_of_one_setting_weighted_by_seeds():
     assert [p["seeds"] for p in pooled] == [[0, 1, 2], [0]]
     assert pooled[0]["scenario_acc"]["cl1"] == pytest.approx(99.4) and pooled[1]["scenario_acc"]["cl1"] == 98.0
     assert "| xavier_harmonic | 0.01 | 0, 1, 2 | 2000 | 99.40 |" in markdown_table(pooled)
+
+
+def test_pool_keeps_baselines_of_the_files_that_ran_them_and_all_thread_counts():
+    pooled = pool([fake_result([0], 99.0), fake_result([1, 2], 99.6, baselines={"multitask": 99.7}, threads=2),
+                   fake_result([3], 99.5, baselines={"multitask": 99.4})])[0]
+    assert pooled["baselines"]["multitask"] == pytest.approx(99.6) and pooled["baseline_seeds"] == [1, 2, 3]
+    row = markdown_table([pooled])
+    assert "| multitask 99.60 (seeds 1, 2, 3) | 100-200 | cpu (1, 2 threads) |" in row
