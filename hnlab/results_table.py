@@ -23,14 +23,20 @@ def table_row(r: dict) -> str:
     base = ", ".join(f"{k} {v:.2f}" for k, v in r.get("baselines", {}).items()) or "-"
     if base != "-" and r.get("baseline_seeds", r["seeds"]) != r["seeds"]:
         base += f" (seeds {', '.join(map(str, r['baseline_seeds']))})"
-    per_seed = r["train_seconds_per_seed"]
-    seconds = f"{min(per_seed):.0f}-{max(per_seed):.0f}" if "threads" in r else f"{sum(per_seed) / len(per_seed):.0f}"
     threads = r.get("threads", [r.get("machine", {}).get("threads", "?")])
     name, scenario, data, init, beta, iters = setting_key(r)
     return (f"| {name} | CL{scenario} | {data} | {init} | {beta:g} | "
             f"{', '.join(map(str, r['seeds']))} | {iters} | {acc['cl1']:.2f} | {acc['cl2']:.2f} | "
-            f"{acc['cl3']:.2f} | {r['during_acc']:.2f} | {base} | {seconds} | "
+            f"{acc['cl3']:.2f} | {r['during_acc']:.2f} | {base} | {_seconds_cell(r)} | "
             f"{r.get('device', '?')} ({', '.join(map(str, threads))} threads) |")
+
+
+def _seconds_cell(r: dict) -> str:
+    """Mean training seconds per seed; the range for pooled rows, whose runs may differ in threads and load."""
+    per_seed = r["train_seconds_per_seed"]
+    if "threads" in r:  # set by pool()
+        return f"{min(per_seed):.0f}-{max(per_seed):.0f}"
+    return f"{sum(per_seed) / len(per_seed):.0f}"
 
 
 def markdown_table(results: list[dict]) -> str:
@@ -58,7 +64,8 @@ def _merge(group: list[dict]) -> dict:
     names = with_baselines[0]["baselines"] if with_baselines else {}
     merged = dict(group[0])
     merged.update(seeds=sorted(s for r in group for s in r["seeds"]),
-                  scenario_acc={k: _seed_mean(group, lambda r, k=k: r["scenario_acc"][k]) for k in group[0]["scenario_acc"]},
+                  scenario_acc={k: _seed_mean(group, lambda r, k=k: r["scenario_acc"][k])
+                                for k in group[0]["scenario_acc"]},
                   during_acc=_seed_mean(group, lambda r: r["during_acc"]),
                   baselines={k: _seed_mean(with_baselines, lambda r, k=k: r["baselines"][k]) for k in names},
                   baseline_seeds=sorted(s for r in with_baselines for s in r["seeds"]),
