@@ -68,7 +68,7 @@ def adam_lookahead(optimizer: torch.optim.Adam, params: list[torch.Tensor]) -> l
     """The step ``optimizer.step()`` would apply to ``params`` with their current ``.grad``.
 
     Computed from the optimizer's state without changing it (von Oswald's candidate
-    ``d_theta``), with foreach tensor ops (one call per operation for all tensors).
+    ``d_theta``).
     Parameters without a gradient get a zero step.
     """
     if not isinstance(optimizer, torch.optim.Adam):
@@ -82,26 +82,46 @@ def adam_lookahead(optimizer: torch.optim.Adam, params: list[torch.Tensor]) -> l
 
 
 def _adam_steps(params: list[torch.Tensor], optimizer: torch.optim.Adam, group: dict) -> list[torch.Tensor]:
-    """Adam's update for ``params`` from their grads and state (PyTorch's formula)."""
-    beta1, beta2 = group["betas"]
-    lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+    """Adam's update for ``params`` from their grads and state (PyTorch's formula).
+
+    On CPU and CUDA PyTorch's fused Adam kernel runs on copies of the moments, starting from
+    zero so that it yields the step itself: one pass per tensor, and for the 1D toy a fifth
+    of the operator calls of the foreach formula (the fallback elsewhere).
+    """
     grads = [p.grad for p in params]
-    if weight_decay:
-        grads = torch._foreach_add(grads, params, alpha=weight_decay)
+    if group["weight_decay"]:
+        grads = torch._foreach_add(grads, params, alpha=group["weight_decay"])
     states = [optimizer.state.get(p, {}) for p in params]
     step = float(states[0]["step"]) + 1 if "step" in states[0] else 1.0
     if "exp_avg" in states[0]:
-        exp_avg = torch._foreach_lerp([s["exp_avg"] for s in states], grads, 1 - beta1)
-        denom = torch._foreach_mul([s["exp_avg_sq"] for s in states], beta2)
-        torch._foreach_addcmul_(denom, grads, grads, value=1 - beta2)
+        exp_avg = [s["exp_avg"].clone() for s in states]
+        exp_avg_sq = [s["exp_avg_sq"].clone() for s in states]
     else:
-        exp_avg = torch._foreach_mul(grads, 1 - beta1)
-        denom = torch._foreach_mul(torch._foreach_mul(grads, grads), 1 - beta2)
+        exp_avg, exp_avg_sq = [torch.zeros_like(g) for g in grads], [torch.zeros_like(g) for g in grads]
+    if hasattr(torch, "_fused_adam_") and all(p.device.type in ("cpu", "cuda") for p in params):
+        return _fused_steps(grads, exp_avg, exp_avg_sq, step, group)
+    return _foreach_steps(grads, exp_avg, exp_avg_sq, step, group)
+
+
+def _fused_steps(grads, exp_avg, exp_avg_sq, step: float, group: dict) -> list[torch.Tensor]:
+    beta1, beta2 = group["betas"]
+    out = [torch.zeros_like(g) for g in grads]
+    steps = [torch.tensor(step, dtype=torch.float32, device=g.device) for g in grads]
+    torch._fused_adam_(out, grads, exp_avg, exp_avg_sq, [], steps, lr=group["lr"], beta1=beta1, beta2=beta2,
+                       weight_decay=0.0, eps=group["eps"], amsgrad=False, maximize=False)
+    return out
+
+
+def _foreach_steps(grads, exp_avg, exp_avg_sq, step: float, group: dict) -> list[torch.Tensor]:
+    beta1, beta2 = group["betas"]
+    torch._foreach_lerp_(exp_avg, grads, 1 - beta1)
+    torch._foreach_mul_(exp_avg_sq, beta2)
+    torch._foreach_addcmul_(exp_avg_sq, grads, grads, value=1 - beta2)
     # lr m_hat / (sqrt(v_hat) + eps), with the bias corrections folded into two scalars so
-    # that every operation after the moments runs in place (fewer passes over the head).
+    # that every operation after the moments runs in place.
     bias1, root_bias2 = 1 - beta1 ** step, math.sqrt(1 - beta2 ** step)
-    torch._foreach_sqrt_(denom)
-    torch._foreach_add_(denom, eps * root_bias2)
-    torch._foreach_div_(exp_avg, denom)
-    torch._foreach_mul_(exp_avg, -lr * root_bias2 / bias1)
+    torch._foreach_sqrt_(exp_avg_sq)
+    torch._foreach_add_(exp_avg_sq, group["eps"] * root_bias2)
+    torch._foreach_div_(exp_avg, exp_avg_sq)
+    torch._foreach_mul_(exp_avg, -group["lr"] * root_bias2 / bias1)
     return exp_avg

@@ -97,3 +97,19 @@ def test_sgd_lookahead_equals_the_sgd_step_taken():
     assert any(d.abs().sum() > 0 for d in delta)
     with pytest.raises(ValueError, match="plain SGD"):
         lookahead_step(torch.optim.SGD(params, lr=0.1, momentum=0.9), params)
+
+
+def test_fused_and_foreach_lookahead_agree(monkeypatch):
+    """The fused-kernel look-ahead (CPU, CUDA) and the foreach formula (other devices) give one step."""
+    hnet = hnets()[1]
+    params = list(hnet.theta)
+    opt = torch.optim.Adam(params, lr=1e-2, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01)
+    for step in range(3):
+        opt.zero_grad()
+        hnet([0, 1]).pow(2).sum().backward()
+        if step < 2:
+            opt.step()
+    fused = adam_lookahead(opt, params)
+    monkeypatch.delattr(torch, "_fused_adam_")
+    for a, b in zip(fused, adam_lookahead(opt, params)):
+        torch.testing.assert_close(a, b, atol=1e-7, rtol=1e-4)
