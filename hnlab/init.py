@@ -136,8 +136,8 @@ def check_linear_head(hnet) -> None:
     """Hyperfan needs a hypernetwork with a trunk and a linear head (``head_params``)."""
     if isinstance(hnet, DirectWeights) or not (hasattr(hnet, "head_params") and hasattr(hnet, "trunk")):
         raise TypeError(f"{type(hnet).__name__} has no trunk and linear head to initialize")
-    head_activation = getattr(hnet, "head_activation", None)
-    if head_activation not in (None, "linear"):
+    head_activation = getattr(hnet, "head_activation", "linear")
+    if head_activation != "linear":
         raise ValueError(f"hyperfan needs a linear output head; this one applies {head_activation!r}")
 
 

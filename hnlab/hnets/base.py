@@ -107,6 +107,8 @@ class HyperNetwork(nn.Module):
         return self.outputs_from_head(F.linear(self.trunk(task_emb, theta), weight, bias))
 
     num_leading_params = 0  # parameters in theta before the trunk layers (chunk embeddings)
+    #: What the head applies to its output; hyperfan init (``hnlab.init``) needs "linear".
+    head_activation = "linear"
 
     def trainable_parameters(self, task_id: int) -> list[nn.Parameter]:
         """What trains while learning ``task_id``: theta and that task's embedding only."""
