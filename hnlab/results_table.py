@@ -22,7 +22,8 @@ def table_row(r: dict) -> str:
     acc = r["scenario_acc"]
     base = ", ".join(f"{k} {v:.2f}" for k, v in r.get("baselines", {}).items()) or "-"
     if base != "-" and r.get("baseline_seeds", r["seeds"]) != r["seeds"]:
-        base += f" (seeds {', '.join(map(str, r['baseline_seeds']))})"
+        seeds = r["baseline_seeds"]
+        base += f" (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})"
     threads = r.get("threads", [r.get("machine", {}).get("threads", "?")])
     name, scenario, data, init, beta, iters = setting_key(r)
     return (f"| {name} | CL{scenario} | {data} | {init} | {beta:g} | "
