@@ -84,9 +84,9 @@ def adam_lookahead(optimizer: torch.optim.Adam, params: list[torch.Tensor]) -> l
 def _adam_steps(params: list[torch.Tensor], optimizer: torch.optim.Adam, group: dict) -> list[torch.Tensor]:
     """Adam's update for ``params`` from their grads and state (PyTorch's formula).
 
-    On CPU and CUDA PyTorch's fused Adam kernel runs on copies of the moments, starting from
-    zero so that it yields the step itself: one pass per tensor, and for the 1D toy a fifth
-    of the operator calls of the foreach formula (the fallback elsewhere).
+    Where PyTorch has a fused Adam kernel (``has_fused_adam``) it runs on copies of the moments,
+    starting from zero so that it yields the step itself: one pass per tensor (99 operator
+    calls for the 1D toy's look-ahead, against 129 for the foreach formula, the fallback).
     """
     grads = [p.grad for p in params]
     if group["weight_decay"]:
@@ -98,9 +98,14 @@ def _adam_steps(params: list[torch.Tensor], optimizer: torch.optim.Adam, group: 
         exp_avg_sq = [s["exp_avg_sq"].clone() for s in states]
     else:
         exp_avg, exp_avg_sq = [torch.zeros_like(g) for g in grads], [torch.zeros_like(g) for g in grads]
-    if hasattr(torch, "_fused_adam_") and all(p.device.type in ("cpu", "cuda") for p in params):
+    if has_fused_adam(params):
         return _fused_steps(grads, exp_avg, exp_avg_sq, step, group)
     return _foreach_steps(grads, exp_avg, exp_avg_sq, step, group)
+
+
+def has_fused_adam(params: list[torch.Tensor]) -> bool:
+    """Whether PyTorch's fused Adam kernel runs on ``params`` (CPU and CUDA tensors)."""
+    return hasattr(torch, "_fused_adam_") and all(p.device.type in ("cpu", "cuda") for p in params)
 
 
 def _fused_steps(grads, exp_avg, exp_avg_sq, step: float, group: dict) -> list[torch.Tensor]:

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from .data import Task
 from .fast_regularizer import FastOutputRegularizer, supports_fast_regularizer
 from .hnets import HyperNetwork
-from .regularizers import lookahead_step, output_regularizer, regularizer_targets
+from .regularizers import has_fused_adam, lookahead_step, output_regularizer, regularizer_targets
 from .targets import MLP
 
 
@@ -122,7 +122,7 @@ def make_optimizer(params: list[torch.nn.Parameter], cfg: TrainConfig) -> torch.
     here (bench/cl_step.py); multi-tensor (foreach) kernels elsewhere."""
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr)
-    fused = all(p.device.type in ("cpu", "cuda") for p in params)
+    fused = has_fused_adam(params)
     return torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas, fused=fused, foreach=None if fused else True)
 
 
