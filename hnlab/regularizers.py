@@ -40,7 +40,7 @@ def output_regularizer(hnet: HyperNetwork, targets: torch.Tensor, task_ids,
 
 def lookahead_step(optimizer: torch.optim.Optimizer, params: list[torch.Tensor]) -> list[torch.Tensor]:
     """The step ``optimizer.step()`` would apply to ``params`` now: Adam's (``adam_lookahead``)
-    or plain SGD's ``-lr * grad`` (Chang et al. Fig. 4 train with SGD)."""
+    or plain SGD's ``-lr * grad`` (Chang et al.'s Fig. 4 trains with SGD)."""
     if isinstance(optimizer, torch.optim.SGD):
         return sgd_lookahead(optimizer, params)
     return adam_lookahead(optimizer, params)
@@ -86,7 +86,8 @@ def _adam_steps(params: list[torch.Tensor], optimizer: torch.optim.Adam, group: 
 
     Where PyTorch has a fused Adam kernel (``has_fused_adam``) it runs on copies of the moments,
     starting from zero so that it yields the step itself: one pass per tensor (99 operator
-    calls for the 1D toy's look-ahead, against 129 for the foreach formula, the fallback).
+    calls for the 1D toy's look-ahead, against 129 for the foreach formula it replaced).
+    Elsewhere the foreach formula runs on the same copies.
     """
     grads = [p.grad for p in params]
     if group["weight_decay"]:
