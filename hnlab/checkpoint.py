@@ -8,7 +8,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-FORMAT = "hnlab-checkpoint-1"
+#: 2: the hypernetwork head is stored transposed (``hnlab.hnets.base.head_params_init``).
+FORMAT = "hnlab-checkpoint-2"
 
 
 class CheckpointMismatch(ValueError):

@@ -7,18 +7,24 @@ outputs ``z_t [N, H]`` (one row per chunk). Write the head as the snapshot plus 
     W z + b - (W* z* + b*) = [W*, D, d] @ [u; z; 1] = A v,
 
 so the penalty is ``sum_(t,n) v^T (A^T A) v``: a ``(2H+1) x (2H+1)`` Gram matrix, built from
-``W*^T W*`` (fixed per task), ``W*^T [D, d]`` and ``[D, d]^T [D, d]``, and the small vectors
-``v``. The cost is a few head-sized products, whatever the number of old tasks, instead of
-one hypernetwork pass per old task. Expanding around the snapshot keeps float32 accurate when
+``W*^T W*`` (fixed per task) and ``E^T A`` with ``E = [D, d]``, and the small vectors ``v``.
+The cost is a few head-sized products, whatever the number of old tasks, instead of one
+hypernetwork pass per old task. Expanding around the snapshot keeps float32 accurate when
 ``W`` is close to ``W*`` (no difference of large squares). The last chunk, cut to the
 target's size, uses the Gram of the head rows it keeps. ``tests/test_fast_regularizer.py``
 checks values and gradients against ``hnlab.regularizers.output_regularizer``.
+
+Speed (bench/cl_step.py): ``A^T`` lives in one ``[2H+1, C]`` matrix, ``W*^T`` on top and the
+change below, the layout the head is stored in (``hnlab.hnets.base.head_params_init``). One
+matrix product gives ``E^T A`` and one gives the gradient, and the Adam look-ahead writes
+``W + dW - W*`` straight into the change rows (``penalty_with_lookahead``).
 """
 from __future__ import annotations
 
 import torch
 
 from .hnets import HyperNetwork
+from .regularizers import lookahead_step
 
 
 def supports_fast_regularizer(hnet: HyperNetwork) -> bool:
@@ -26,49 +32,52 @@ def supports_fast_regularizer(hnet: HyperNetwork) -> bool:
     return len(hnet.theta) >= 2 and hasattr(hnet, "head_size") and hnet.head_size == hnet.theta[-1].numel()
 
 
-def _gram(a: torch.Tensor, b: torch.Tensor, rows: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(a[:rows]^T b[:rows], a^T b)``: Grams over the last chunk's kept rows and over all rows."""
-    kept = a[:rows].T @ b[:rows]
-    return kept, torch.addmm(kept, a[rows:].T, b[rows:])
+def _change_gram(stack: torch.Tensor, hidden: int, cols: slice) -> torch.Tensor:
+    """``E^T A`` over the head outputs ``cols``: rows of the change times all rows of ``stack``."""
+    return stack[hidden:, cols] @ stack[:, cols].T
 
 
-class _HeadGrams(torch.autograd.Function):
-    """Grams of the head change ``E = [W + dW - W*, b + db - b*]`` (``[C, H+1]``):
-    ``W*^T E`` and ``E^T E``, over the last chunk's kept rows and over all rows.
+def _gram_gradient(grad_gram: torch.Tensor, hidden: int) -> torch.Tensor:
+    """``M`` with ``d(loss)/dE^T = M @ stack`` for ``gram = E^T A``: E appears in both factors."""
+    m = grad_gram.clone()
+    m[:, hidden:] += grad_gram[:, hidden:].T
+    return m
 
-    The backward is written out, ``dE = W* gC + E (gS + gS^T)`` (plus the same over the kept
-    rows): two matrix products per part instead of autograd's copies of every row slice,
-    which made the regularizer cost as much as the task's own step (bench/cl_step.py).
-    The look-ahead step ``dW, db`` is a constant: gradients go to ``W`` and ``b``.
+
+class _ChangeGrams(torch.autograd.Function):
+    """``E^T A`` (``[H+1, 2H+1]``) over the last chunk's kept outputs and over all outputs.
+
+    ``stack`` is ``A^T = [W*^T; (W + dW - W*)^T; b + db - b*]``, filled by the caller from
+    ``weight_t`` and ``bias``; gradients go to those two (the look-ahead ``dW, db`` is a
+    constant). The backward is one matrix product, ``dE^T = M @ stack``, plus one over the
+    kept outputs.
     """
 
     @staticmethod
-    def forward(ctx, weight, bias, d_weight, d_bias, w_star, b_star, rows: int):
-        hidden = weight.shape[1]
-        change = torch.empty(weight.shape[0], hidden + 1, dtype=weight.dtype, device=weight.device)
-        torch.sub(weight, w_star, out=change[:, :hidden])
-        torch.sub(bias, b_star, out=change[:, hidden])
-        if d_weight is not None:
-            change[:, :hidden].add_(d_weight)
-            change[:, hidden].add_(d_bias)
-        ctx.save_for_backward(change, w_star)
+    def forward(ctx, weight_t, bias, stack, rows: int):
+        hidden = weight_t.shape[0]
+        ctx.save_for_backward(stack)
         ctx.rows, ctx.hidden = rows, hidden
-        return (*_gram(w_star, change, rows), *_gram(change, change, rows))
+        last = _change_gram(stack, hidden, slice(None, rows))
+        full = last + _change_gram(stack, hidden, slice(rows, None))
+        return last, full
 
     @staticmethod
-    def backward(ctx, g_cross_last, g_cross_full, g_self_last, g_self_full):
-        change, w_star = ctx.saved_tensors
+    def backward(ctx, g_last, g_full):
+        (stack,) = ctx.saved_tensors
         rows, hidden = ctx.rows, ctx.hidden
-        grad = torch.addmm(w_star @ g_cross_full, change, g_self_full + g_self_full.T)
-        grad[:rows].addmm_(w_star[:rows], g_cross_last).addmm_(change[:rows], g_self_last + g_self_last.T)
-        return grad[:, :hidden], grad[:, hidden], None, None, None, None, None
+        grad = _gram_gradient(g_full, hidden) @ stack
+        grad[:, :rows].addmm_(_gram_gradient(g_last, hidden), stack[:, :rows])
+        return grad[:hidden], grad[hidden], None, None
 
 
 class FastOutputRegularizer:
     """Snapshot of the old tasks taken before a new task; call it for the penalty.
 
     ``reg(delta=None, index=None)`` equals ``output_regularizer(hnet, targets, ids, delta)``
-    for the old tasks ``ids`` (all, or ``ids[index]`` for a random subset).
+    for the old tasks ``ids`` (all, or ``ids[index]`` for a random subset);
+    ``reg.penalty_with_lookahead(optimizer, index)`` is the same with ``delta`` the
+    optimizer's next step.
     """
 
     def __init__(self, hnet: HyperNetwork, task_ids):
@@ -80,32 +89,59 @@ class FastOutputRegularizer:
             # Old tasks' embeddings stay fixed while a new task trains: stack them once.
             self.task_emb = hnet.task_embeddings(list(task_ids)).detach().clone()
             self.z_star = hnet.trunk(self.task_emb, theta)  # [T, N, H]
-            self.w_star, self.b_star = hnet.head_params(theta)
+            w_star_t, self.b_star = theta[-2], theta[-1]
+            self.hidden = hidden = w_star_t.shape[0]
+            self.stack = torch.empty(2 * hidden + 1, w_star_t.shape[1], dtype=w_star_t.dtype, device=w_star_t.device)
+            self.stack[:hidden] = w_star_t
             num_chunks = self.z_star.shape[1]
             self.last_rows = hnet.num_outputs - (num_chunks - 1) * hnet.head_size
-            self.s_last, self.s_full = _gram(self.w_star, self.w_star, self.last_rows)
+            w_star = self.stack[:hidden]
+            self.s_last = w_star[:, :self.last_rows] @ w_star[:, :self.last_rows].T
+            self.s_full = w_star @ w_star.T
 
     def _embeddings(self, index) -> torch.Tensor:
         return self.task_emb if index is None else self.task_emb[index]
 
+    @torch.no_grad()
+    def _start_change(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fill the change rows with ``W - W*`` and ``b - b*``; return the two views."""
+        weight_t, bias = self.hnet.theta[-2], self.hnet.theta[-1]
+        h = self.hidden
+        torch.sub(weight_t, self.stack[:h], out=self.stack[h:2 * h])
+        torch.sub(bias, self.b_star, out=self.stack[2 * h])
+        return self.stack[h:2 * h], self.stack[2 * h]
+
     def __call__(self, delta: list[torch.Tensor] | None = None, index=None) -> torch.Tensor:
+        d_weight, d_bias = self._start_change()
+        if delta is not None:
+            with torch.no_grad():
+                d_weight.add_(delta[-2])
+                d_bias.add_(delta[-1])
+        return self._penalty(delta, index)
+
+    def penalty_with_lookahead(self, optimizer: torch.optim.Optimizer, index=None) -> torch.Tensor:
+        """The penalty at ``theta + d_theta``, ``d_theta`` the step ``optimizer`` would take now
+        (``hnlab.regularizers.lookahead_step``); the head's step lands in the change rows."""
+        theta = list(self.hnet.theta)
+        start = [torch.zeros_like(p) for p in theta[:-2]] + list(self._start_change())
+        return self._penalty(lookahead_step(optimizer, theta, start), index)
+
+    def _penalty(self, delta: list[torch.Tensor] | None, index) -> torch.Tensor:
         theta = list(self.hnet.theta)
         trunk_theta = theta if delta is None else [p + d for p, d in zip(theta[:-2], delta[:-2])] + theta[-2:]
         z = self.hnet.trunk(self._embeddings(index), trunk_theta)  # [T, N, H]
         z_star = self.z_star if index is None else self.z_star[index]
-        weight, bias = self.hnet.head_params(theta)
-        d_weight, d_bias = (None, None) if delta is None else self.hnet.head_params(delta)
-        cross_last, cross_full, self_last, self_full = _HeadGrams.apply(
-            weight, bias, d_weight, d_bias, self.w_star, self.b_star, self.last_rows)
+        gram_last, gram_full = _ChangeGrams.apply(theta[-2], theta[-1], self.stack, self.last_rows)
         ones = torch.ones(*z.shape[:2], 1, dtype=z.dtype, device=z.device)
         v = torch.cat([z - z_star, z, ones], dim=-1)  # [T, N, 2H+1]
-        full = self._quadratic(v[:, :-1], self.s_full, cross_full, self_full)
-        last = self._quadratic(v[:, -1:], self.s_last, cross_last, self_last)
+        full = self._quadratic(v[:, :-1], self.s_full, gram_full)
+        last = self._quadratic(v[:, -1:], self.s_last, gram_last)
         return (full + last) / z.shape[0]
 
     @staticmethod
-    def _quadratic(v: torch.Tensor, s: torch.Tensor, cross: torch.Tensor, self_gram: torch.Tensor) -> torch.Tensor:
-        """``sum v^T G v`` with ``G = [[s, cross], [cross^T, self_gram]]`` (blocks H and H+1)."""
+    def _quadratic(v: torch.Tensor, s: torch.Tensor, change_gram: torch.Tensor) -> torch.Tensor:
+        """``sum v^T G v`` with ``G = [[s, cross], [cross^T, self]]`` and ``change_gram = [cross^T, self]``."""
         h = s.shape[0]
         u, rest = v[..., :h], v[..., h:]
+        cross, self_gram = change_gram[:, :h].T, change_gram[:, h:]
         return ((u @ s) * u).sum() + 2 * ((u @ cross) * rest).sum() + ((rest @ self_gram) * rest).sum()

@@ -72,7 +72,8 @@ def sample_(tensor: torch.Tensor, std: torch.Tensor | float, distribution: str =
     or one per row): uniform on ``(-sqrt(3) std, sqrt(3) std)`` or normal."""
     _check_choice("distribution", distribution, DISTRIBUTIONS)
     with torch.no_grad():
-        noise = torch.empty_like(tensor)
+        # Drawn in row-major order of the shape, whatever the layout (the head is a transposed view).
+        noise = torch.empty(tensor.shape, dtype=tensor.dtype, device=tensor.device)
         if distribution == "uniform":
             noise.uniform_(-math.sqrt(3.0), math.sqrt(3.0), generator=generator)
         else:
@@ -143,8 +144,8 @@ def check_linear_head(hnet) -> None:
 
 def trunk_layers(hnet) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """``(weight, bias)`` of every trunk layer and, last, the head (after any chunk embeddings)."""
-    params = list(hnet.theta)[hnet.num_leading_params:]
-    return list(zip(params[0::2], params[1::2]))
+    params = list(hnet.theta)[hnet.num_leading_params:-2]
+    return [*zip(params[0::2], params[1::2]), hnet.head_params()]
 
 
 @torch.no_grad()

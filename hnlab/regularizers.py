@@ -38,21 +38,33 @@ def output_regularizer(hnet: HyperNetwork, targets: torch.Tensor, task_ids,
     return (weights - targets).pow(2).sum(dim=1).mean()
 
 
-def lookahead_step(optimizer: torch.optim.Optimizer, params: list[torch.Tensor]) -> list[torch.Tensor]:
+def lookahead_step(optimizer: torch.optim.Optimizer, params: list[torch.Tensor],
+                   start: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
     """The step ``optimizer.step()`` would apply to ``params`` now: Adam's (``adam_lookahead``)
-    or plain SGD's ``-lr * grad`` (Chang et al.'s Fig. 4 trains with SGD)."""
+    or plain SGD's ``-lr * grad`` (Chang et al.'s Fig. 4 trains with SGD).
+
+    ``start`` (one contiguous tensor per parameter, overwritten): add the step to these and
+    return them, e.g. ``W - W*`` to get the look-ahead change ``W + dW - W*`` in the same pass
+    (``hnlab.fast_regularizer``). Without it the steps come back in new tensors.
+    """
+    start = [torch.zeros_like(p) for p in params] if start is None else start
     if isinstance(optimizer, torch.optim.SGD):
-        return sgd_lookahead(optimizer, params)
-    return adam_lookahead(optimizer, params)
+        return sgd_lookahead(optimizer, params, start)
+    return adam_lookahead(optimizer, params, start)
 
 
 @torch.no_grad()
-def sgd_lookahead(optimizer: torch.optim.SGD, params: list[torch.Tensor]) -> list[torch.Tensor]:
-    """Plain SGD's next step ``-lr * grad`` (zero for parameters without a gradient)."""
+def sgd_lookahead(optimizer: torch.optim.SGD, params: list[torch.Tensor],
+                  start: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
+    """Plain SGD's next step ``-lr * grad`` (zero for parameters without a gradient), added to ``start``."""
     group = _one_group(optimizer, params)
     if group["momentum"] or group["weight_decay"] or group.get("nesterov") or group.get("maximize", False):
         raise ValueError("the SGD look-ahead supports plain SGD (no momentum, weight decay or maximize)")
-    return [torch.zeros_like(p) if p.grad is None else -group["lr"] * p.grad for p in params]
+    start = [torch.zeros_like(p) for p in params] if start is None else start
+    for out, p in zip(start, params):
+        if p.grad is not None:
+            out.add_(p.grad, alpha=-group["lr"])
+    return start
 
 
 def _one_group(optimizer: torch.optim.Optimizer, params: list[torch.Tensor]) -> dict:
@@ -64,8 +76,10 @@ def _one_group(optimizer: torch.optim.Optimizer, params: list[torch.Tensor]) -> 
 
 
 @torch.no_grad()
-def adam_lookahead(optimizer: torch.optim.Adam, params: list[torch.Tensor]) -> list[torch.Tensor]:
-    """The step ``optimizer.step()`` would apply to ``params`` with their current ``.grad``.
+def adam_lookahead(optimizer: torch.optim.Adam, params: list[torch.Tensor],
+                   start: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
+    """The step ``optimizer.step()`` would apply to ``params`` with their current ``.grad``
+    (added to ``start``, see ``lookahead_step``).
 
     Computed from the optimizer's state without changing it (von Oswald's candidate
     ``d_theta``).
@@ -76,18 +90,20 @@ def adam_lookahead(optimizer: torch.optim.Adam, params: list[torch.Tensor]) -> l
     group = _one_group(optimizer, params)
     if group["amsgrad"] or group.get("maximize", False):
         raise ValueError("the look-ahead supports plain Adam (amsgrad=False, maximize=False)")
-    live = [p for p in params if p.grad is not None]
-    computed = iter(_adam_steps(live, optimizer, group) if live else [])
-    return [next(computed) if p.grad is not None else torch.zeros_like(p) for p in params]
+    start = [torch.zeros_like(p) for p in params] if start is None else start
+    live = [i for i, p in enumerate(params) if p.grad is not None]
+    if live:
+        _adam_steps([params[i] for i in live], [start[i] for i in live], optimizer, group)
+    return start
 
 
-def _adam_steps(params: list[torch.Tensor], optimizer: torch.optim.Adam, group: dict) -> list[torch.Tensor]:
-    """Adam's update for ``params`` from their grads and state (PyTorch's formula).
+def _adam_steps(params: list[torch.Tensor], out: list[torch.Tensor], optimizer: torch.optim.Adam, group: dict):
+    """Add Adam's update for ``params`` (from their grads and state, PyTorch's formula) to ``out``.
 
-    Where PyTorch has a fused Adam kernel (``has_fused_adam``) it runs on copies of the moments,
-    starting from zero so that it yields the step itself: one pass per tensor (99 operator
-    calls for the 1D toy's look-ahead, against 129 for the foreach formula it replaced).
-    Elsewhere the foreach formula runs on the same copies.
+    Where PyTorch has a fused Adam kernel (``has_fused_adam``) it runs on copies of the moments
+    with ``out`` as its parameters: one pass per tensor (99 operator calls for the 1D toy's
+    look-ahead, against 129 for the foreach formula it replaced). Elsewhere the foreach
+    formula runs on the same copies.
     """
     grads = [p.grad for p in params]
     if group["weight_decay"]:
@@ -100,8 +116,9 @@ def _adam_steps(params: list[torch.Tensor], optimizer: torch.optim.Adam, group: 
     else:
         exp_avg, exp_avg_sq = [torch.zeros_like(g) for g in grads], [torch.zeros_like(g) for g in grads]
     if has_fused_adam(params):
-        return _fused_steps(grads, exp_avg, exp_avg_sq, step, group)
-    return _foreach_steps(grads, exp_avg, exp_avg_sq, step, group)
+        _fused_steps(out, grads, exp_avg, exp_avg_sq, step, group)
+    else:
+        torch._foreach_add_(out, _foreach_steps(grads, exp_avg, exp_avg_sq, step, group))
 
 
 def has_fused_adam(params: list[torch.Tensor]) -> bool:
@@ -109,13 +126,12 @@ def has_fused_adam(params: list[torch.Tensor]) -> bool:
     return hasattr(torch, "_fused_adam_") and all(p.device.type in ("cpu", "cuda") for p in params)
 
 
-def _fused_steps(grads, exp_avg, exp_avg_sq, step: float, group: dict) -> list[torch.Tensor]:
+def _fused_steps(out, grads, exp_avg, exp_avg_sq, step: float, group: dict) -> None:
+    """PyTorch's fused Adam kernel, stepping ``out`` in place (contiguous tensors only)."""
     beta1, beta2 = group["betas"]
-    out = [torch.zeros_like(g) for g in grads]
     steps = [torch.tensor(step, dtype=torch.float32, device=g.device) for g in grads]
     torch._fused_adam_(out, grads, exp_avg, exp_avg_sq, [], steps, lr=group["lr"], beta1=beta1, beta2=beta2,
                        weight_decay=0.0, eps=group["eps"], amsgrad=False, maximize=False)
-    return out
 
 
 def _foreach_steps(grads, exp_avg, exp_avg_sq, step: float, group: dict) -> list[torch.Tensor]:

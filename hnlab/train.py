@@ -161,8 +161,7 @@ def train_task(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], task_id: int, c
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if penalty is not None:
-            delta = lookahead_step(optimizer, list(hnet.theta)) if cfg.lookahead else None
-            (cfg.beta * penalty(it, delta)).backward()
+            (cfg.beta * penalty(it, optimizer if cfg.lookahead else None)).backward()
         optimizer.step()
         if it % 10 == 0:
             losses.append(loss.item())
@@ -175,8 +174,9 @@ def train_task(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], task_id: int, c
 
 
 def old_task_penalty(hnet: HyperNetwork, task_id: int, cfg: TrainConfig, generator=None):
-    """``penalty(it, delta)``: the output regularizer over tasks ``0..task_id-1`` at step
-    ``it`` (a random subset per step with ``cfg.reg_subset``), or None when nothing to protect."""
+    """``penalty(it, optimizer)``: the output regularizer over tasks ``0..task_id-1`` at step
+    ``it`` (a random subset per step with ``cfg.reg_subset``), looking ahead by the step
+    ``optimizer`` would take (None: no look-ahead); or None when nothing to protect."""
     if cfg.beta == 0 or task_id == 0:
         return None
     old_ids = list(range(task_id))
@@ -184,12 +184,17 @@ def old_task_penalty(hnet: HyperNetwork, task_id: int, cfg: TrainConfig, generat
     # The Gram route costs about C (2H+1)^2 per step, the plain one T N C H: use the Gram
     # route only where it pays (many old tasks or chunks), e.g. not for the 1D toy.
     trunk_rows = len(old_ids) * getattr(hnet, "num_chunks", 1)
-    if cfg.fast_reg and supports_fast_regularizer(hnet) and trunk_rows > 2 * hnet.theta[-2].shape[1] + 1:
+    if cfg.fast_reg and supports_fast_regularizer(hnet) and trunk_rows > 2 * hnet.head_params()[0].shape[1] + 1:
         fast = FastOutputRegularizer(hnet, old_ids)
-        return lambda it, delta: fast(delta, None if subsets is None else subsets[it])
+
+        def gram(it, optimizer):
+            index = None if subsets is None else subsets[it]
+            return fast(index=index) if optimizer is None else fast.penalty_with_lookahead(optimizer, index)
+        return gram
     targets = regularizer_targets(hnet, old_ids)
 
-    def plain(it, delta):
+    def plain(it, optimizer):
+        delta = None if optimizer is None else lookahead_step(optimizer, list(hnet.theta))
         if subsets is None:
             return output_regularizer(hnet, targets, old_ids, delta)
         return output_regularizer(hnet, targets[subsets[it]], subsets[it].tolist(), delta)

@@ -33,7 +33,7 @@ def test_hypernet_starts_from_the_authors_xavier_init():
     hypernet layer, N(0, 1) embeddings: generated weights near 0.015, not PyTorch's ~0.3."""
     s = paper_settings("splitmnist", 1)
     hnet = make_hnet(s, make_tnet(s))
-    head_weight, head_bias = hnet.theta[-2], hnet.theta[-1]
+    head_weight, head_bias = hnet.head_params()
     assert head_weight.var().item() == pytest.approx(2 / sum(head_weight.shape), rel=0.02)
     assert all(p.abs().max().item() == 0 for p in hnet.theta[2::2])  # trunk and head biases
     assert hnet.theta[0].std().item() == pytest.approx(1.0, rel=0.1)  # chunk embeddings untouched

@@ -4,7 +4,7 @@ import torch
 
 from hnlab.fast_regularizer import FastOutputRegularizer, supports_fast_regularizer
 from hnlab.hnets import ChunkedHMLP, DirectWeights, HMLP
-from hnlab.regularizers import output_regularizer, regularizer_targets
+from hnlab.regularizers import lookahead_step, output_regularizer, regularizer_targets
 from hnlab.targets import MLP
 
 
@@ -67,3 +67,23 @@ def test_only_for_hypernetworks_with_a_linear_head():
     assert supports_fast_regularizer(HMLP(shapes, 2)) and not supports_fast_regularizer(DirectWeights(shapes, 2))
     with pytest.raises(TypeError, match="output_regularizer"):
         FastOutputRegularizer(DirectWeights(shapes, 2), [0])
+
+
+@pytest.mark.parametrize("make_opt", [lambda ps: torch.optim.Adam(ps, lr=1e-2), lambda ps: torch.optim.SGD(ps, lr=0.3)])
+def test_penalty_with_lookahead_equals_the_plain_formula_at_the_step(make_opt):
+    """The look-ahead written straight into the change rows gives the plain penalty at
+    ``theta + lookahead_step(...)``, value and gradient."""
+    torch.manual_seed(0)
+    hnet = ChunkedHMLP(MLP(5, (4,), 3).param_shapes, 6, chunk_size=37, emb_dim=4, chunk_emb_dim=3, hidden=(7, 5))
+    ids = [0, 1, 2, 3]
+    targets = regularizer_targets(hnet, ids)
+    fast = FastOutputRegularizer(hnet, ids)
+    perturbed(hnet, 0.05)
+    params = list(hnet.theta)
+    opt = make_opt(hnet.trainable_parameters(4))
+    hnet([4]).pow(2).sum().backward()
+    quick = fast.penalty_with_lookahead(opt, torch.tensor([0, 2]))
+    plain = output_regularizer(hnet, targets[[0, 2]], [0, 2], lookahead_step(opt, params))
+    assert quick.item() == pytest.approx(plain.item(), rel=1e-4)
+    for a, b in zip(grads(plain, params), grads(quick, params)):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-7)

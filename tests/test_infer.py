@@ -35,8 +35,9 @@ def test_entropy_picks_the_right_network_and_scores_the_scenarios():
     hnet = HMLP(tnet.param_shapes, 2, emb_dim=2, hidden=())
     W = torch.tensor([[-5.0, 0.0, 5.0, 0.0, 0.0, 0.0], [0.0, -5.0, 0.0, 5.0, 0.0, 0.0]])
     with torch.no_grad():  # make the head emit W exactly: zero weight, bias = W of task 0, embedding picks task 1
-        hnet.theta[0].zero_(); hnet.theta[1].copy_(W[0])
-        hnet.theta[0][:, 0] = W[1] - W[0]
+        weight, bias = hnet.head_params()
+        weight.zero_(); bias.copy_(W[0])
+        weight[:, 0] = W[1] - W[0]
         hnet.task_emb[0].zero_(); hnet.task_emb[1].copy_(torch.tensor([1.0, 0.0]))
     assert torch.allclose(hnet([0, 1]), W)
     task_hat, label_hat = infer_batch(tnet, tasks[1].x_test, hnet([0, 1]))

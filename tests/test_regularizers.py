@@ -113,3 +113,21 @@ def test_fused_and_foreach_lookahead_agree(monkeypatch):
     monkeypatch.delattr(torch, "_fused_adam_")
     for a, b in zip(fused, adam_lookahead(opt, params)):
         torch.testing.assert_close(a, b, atol=1e-7, rtol=1e-4)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("make_opt", [lambda ps: torch.optim.Adam(ps, lr=1e-2), lambda ps: torch.optim.SGD(ps, lr=0.3)])
+def test_lookahead_adds_the_step_to_start_in_place(make_opt, fused, monkeypatch):
+    """``start`` comes back holding ``start + step`` (the fast regularizer's ``W - W*`` becomes ``W + dW - W*``)."""
+    hnet = hnets()[1]
+    params = list(hnet.theta)
+    opt = make_opt(params)
+    hnet([0, 1]).pow(2).sum().backward()
+    if not fused:
+        monkeypatch.delattr(torch, "_fused_adam_")
+    start = [torch.randn_like(p) for p in params]
+    expected = [s + d for s, d in zip(start, lookahead_step(opt, params))]
+    out = lookahead_step(opt, params, start)
+    assert all(o is s for o, s in zip(out, start))
+    for o, e in zip(out, expected):
+        torch.testing.assert_close(o, e)

@@ -33,6 +33,17 @@ def linear_params(fan_in: int, fan_out: int) -> list[nn.Parameter]:
     return [nn.Parameter(layer.weight.detach().clone()), nn.Parameter(layer.bias.detach().clone())]
 
 
+def head_params_init(fan_in: int, fan_out: int) -> list[nn.Parameter]:
+    """The head's weight stored transposed, ``[fan_in, fan_out]`` (one contiguous row per
+    trunk unit), and its bias ``[fan_out]``; same default init as ``linear_params``.
+
+    The output regularizer (``hnlab.fast_regularizer``) stacks head-sized rows into one
+    matrix, and the look-ahead writes into those rows: this layout makes both contiguous.
+    """
+    weight, bias = linear_params(fan_in, fan_out)
+    return [nn.Parameter(weight.detach().T.contiguous()), bias]
+
+
 class HyperNetwork(nn.Module):
     """Base class: learned task embeddings, an MLP trunk and a linear head.
 
@@ -66,7 +77,7 @@ class HyperNetwork(nn.Module):
         sizes = (in_dim, *self.hidden)
         for a, b in zip(sizes[:-1], sizes[1:]):
             self.theta.extend(linear_params(a, b))
-        self.theta.extend(linear_params(sizes[-1], head_size))
+        self.theta.extend(head_params_init(sizes[-1], head_size))
         self.head_size = head_size
 
     # -- the interface ---------------------------------------------------------------
@@ -85,9 +96,15 @@ class HyperNetwork(nn.Module):
         return h
 
     def head_params(self, theta: list[torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """The linear head's weight ``[C, H]`` and bias ``[C]``."""
+        """The linear head's weight ``[C, H]`` (a view of the stored ``[H, C]``) and bias ``[C]``."""
         theta = list(self.theta) if theta is None else theta
-        return theta[-2], theta[-1]
+        return theta[-2].T, theta[-1]
+
+    def head(self, z: torch.Tensor, theta: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """Head outputs ``[T, N, C]`` of trunk outputs ``z [T, N, H]``: ``z W^T + b``."""
+        theta = list(self.theta) if theta is None else theta
+        flat = torch.addmm(theta[-1], z.reshape(-1, z.shape[-1]), theta[-2])
+        return flat.reshape(*z.shape[:-1], -1)
 
     def outputs_from_head(self, head_out: torch.Tensor) -> torch.Tensor:
         """Flatten head outputs ``[T, N, C]`` to weights ``[T, P]``."""
@@ -103,8 +120,7 @@ class HyperNetwork(nn.Module):
         elif task_emb.dim() != 2 or task_emb.shape[1] != self.emb_dim:
             raise ValueError(f"task_emb must have shape [T, {self.emb_dim}], got {tuple(task_emb.shape)}")
         theta = list(self.theta) if theta is None else theta
-        weight, bias = self.head_params(theta)
-        return self.outputs_from_head(F.linear(self.trunk(task_emb, theta), weight, bias))
+        return self.outputs_from_head(self.head(self.trunk(task_emb, theta), theta))
 
     num_leading_params = 0  # parameters in theta before the trunk layers (chunk embeddings)
     #: What the head applies to its output; hyperfan init (``hnlab.init``) needs "linear".
