@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-HEADER = ("| benchmark | trained as | data | hnet init | beta | seeds | iters/task | CL1 | CL2 (HNET+ENT) "
+HEADER = ("| benchmark | trained as | data | hnet init, activation | beta | seeds | iters/task | CL1 | CL2 (HNET+ENT) "
           "| CL3 (HNET+ENT) | during (CL1) | baselines (final, trained scenario) | train s/seed | device |\n"
           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 #: Results JSON written before ``hnet_init`` existed used PyTorch's default Linear init.
@@ -14,8 +14,8 @@ OLD_INIT = "pytorch"
 def setting_key(r: dict) -> tuple:
     """What makes two results comparable: the same benchmark, training, data and settings."""
     c = r["config"]
-    return (f"{r['benchmark']}-{c['num_tasks']}", r["scenario"], r["data"], c.get("hnet_init", OLD_INIT),
-            c["beta"], c["iters"])
+    hnet = f"{c.get('hnet_init', OLD_INIT)}, {c['hnet_activation']}"
+    return (f"{r['benchmark']}-{c['num_tasks']}", r["scenario"], r["data"], hnet, c["beta"], c["iters"])
 
 
 def table_row(r: dict) -> str:
@@ -25,8 +25,8 @@ def table_row(r: dict) -> str:
         seeds = r["baseline_seeds"]
         base += f" (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})"
     threads = r.get("threads", [r.get("machine", {}).get("threads", "?")])
-    name, scenario, data, init, beta, iters = setting_key(r)
-    return (f"| {name} | CL{scenario} | {data} | {init} | {beta:g} | "
+    name, scenario, data, hnet, beta, iters = setting_key(r)
+    return (f"| {name} | CL{scenario} | {data} | {hnet} | {beta:g} | "
             f"{', '.join(map(str, r['seeds']))} | {iters} | {acc['cl1']:.2f} | {acc['cl2']:.2f} | "
             f"{acc['cl3']:.2f} | {r['during_acc']:.2f} | {base} | {_seconds_cell(r)} | "
             f"{r.get('device', '?')} ({', '.join(map(str, threads))} threads) |")

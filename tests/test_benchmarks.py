@@ -49,12 +49,12 @@ def test_tiny_run_learns_and_reports_every_key():
     assert r["data"] == "subset" and r["seeds"] == [0, 1] and len(r["acc_matrix"]) == 2
     assert r["final_acc"] == r["scenario_acc"]["cl2"] and r["scenario_acc"]["cl1"] > 80
     assert set(r["baselines"]) == {"finetune_target", "multitask"}
-    assert "| splitmnist-2 | CL2 | subset | xavier_harmonic | 0.01 | 0, 1 | 30 |" in markdown_table([r])
+    assert "| splitmnist-2 | CL2 | subset | xavier_harmonic, relu | 0.01 | 0, 1 | 30 |" in markdown_table([r])
 
 
 def fake_result(seeds, cl1, init="xavier_harmonic", baselines=None, threads=1):
     return {"benchmark": "splitmnist", "scenario": 1, "data": "full", "seeds": seeds,
-            "config": {"num_tasks": 5, "iters": 2000, "beta": 0.01, "hnet_init": init},
+            "config": {"num_tasks": 5, "iters": 2000, "beta": 0.01, "hnet_init": init, "hnet_activation": "relu"},
             "scenario_acc": {"cl1": cl1, "cl2": 80.0, "cl3": 60.0}, "during_acc": cl1, "device": "cpu",
             "machine": {"threads": threads}, "train_seconds_per_seed": [100.0 * threads] * len(seeds),
             "baselines": baselines or {}}
@@ -64,7 +64,7 @@ def test_pool_merges_files_of_one_setting_weighted_by_seeds():
     pooled = pool([fake_result([0], 99.0), fake_result([1, 2], 99.6), fake_result([0], 98.0, init="pytorch")])
     assert [p["seeds"] for p in pooled] == [[0, 1, 2], [0]]
     assert pooled[0]["scenario_acc"]["cl1"] == pytest.approx(99.4) and pooled[1]["scenario_acc"]["cl1"] == 98.0
-    assert "| xavier_harmonic | 0.01 | 0, 1, 2 | 2000 | 99.40 |" in markdown_table(pooled)
+    assert "| xavier_harmonic, relu | 0.01 | 0, 1, 2 | 2000 | 99.40 |" in markdown_table(pooled)
 
 
 def test_pool_keeps_baselines_of_the_files_that_ran_them_and_all_thread_counts():
