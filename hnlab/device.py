@@ -1,8 +1,10 @@
 """Device choice and seeding, shared by every lesson (introduced in notebooks/01_toy1d.ipynb)."""
 from __future__ import annotations
 
+import ctypes
 import os
 import random
+import sys
 
 import numpy as np
 import torch
@@ -42,3 +44,23 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+def reuse_freed_memory() -> bool:
+    """Keep freed memory in the process for the next allocation (Linux with glibc; else a no-op).
+
+    Every training step frees and re-allocates the same head-sized tensors (8 MB for the
+    PermutedMNIST hypernetwork). By default glibc hands such blocks back to the system and
+    the next step pays a page fault per 4 KB page: about 1,400 faults per step, up to a third
+    of a CPU step on the 2-core development machine (bench/cl_step.py). Called by
+    ``hnlab.benchmarks.run_benchmark``. Returns whether the setting took effect.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 1 << 30))

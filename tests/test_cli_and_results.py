@@ -57,3 +57,11 @@ def test_smoke_default_reads_the_environment(monkeypatch):
     assert smoke_default()
     monkeypatch.setenv("HNLAB_SMOKE", "0")
     assert not smoke_default()
+
+
+def test_reuse_freed_memory_takes_effect_on_linux_glibc():
+    import platform
+    import sys
+    from hnlab.device import reuse_freed_memory
+    expected = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert reuse_freed_memory() is expected

@@ -83,3 +83,15 @@ def test_reg_subset_trains_with_a_subset_of_old_tasks(toy_two_tasks):
     hnet, tnet = build_toy_models(ToyConfig(), num_tasks=3)
     result = train_continual(hnet, tnet, tasks, TrainConfig(iters=20, beta=0.01, reg_subset=1), progress=False)
     assert len(result.matrix) == 3
+
+
+def test_gram_route_for_chunked_heads_plain_route_for_the_toy():
+    """``gram_route_pays``: the 1D toy (1-2 trunk rows, H = 10) keeps the plain route; the
+    PermutedMNIST hypernet (27 chunks, H = 25) takes the Gram route from its first old task."""
+    from hnlab.benchmarks import make_hnet, make_tnet, paper_settings
+    from hnlab.train import gram_route_pays
+    toy = build_toy_models(ToyConfig())[0]
+    assert not gram_route_pays(toy, 1) and not gram_route_pays(toy, 2)
+    s = paper_settings("permutedmnist", 1)
+    assert gram_route_pays(make_hnet(s, make_tnet(s)), 1)
+    assert not gram_route_pays(DirectWeights(MLP(2, (3,), 1).param_shapes, 2), 5)
