@@ -14,7 +14,6 @@ import numpy as np
 import torch
 
 from . import metrics
-from .device import reuse_freed_memory
 from .data.mnist import MnistData
 from .data.sequences import permuted_mnist, split_mnist
 from .hnets import ChunkedHMLP, DirectWeights
@@ -158,7 +157,6 @@ def run_benchmark(s: Settings, data: MnistData, seeds: int = 3, device="cpu", ba
     """Run ``seeds`` seeds; the results dict the lesson and bench/benchmarks.py write as JSON."""
     if not isinstance(seeds, int) or seeds < 1:
         raise ValueError(f"seeds must be a positive int, got {seeds!r}")
-    reuse_freed_memory()
     start = time.perf_counter()
     runs = []
     for seed in range(first_seed, first_seed + seeds):

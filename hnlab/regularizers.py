@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import torch
-from torch.utils.weak import WeakIdKeyDictionary
 
 from .hnets import HyperNetwork
 
@@ -112,27 +111,14 @@ def _adam_steps(params: list[torch.Tensor], out: list[torch.Tensor], optimizer: 
     states = [optimizer.state.get(p, {}) for p in params]
     step = float(states[0]["step"]) + 1 if "step" in states[0] else 1.0
     if "exp_avg" in states[0]:
-        exp_avg = [_scratch_copy(s["exp_avg"]) for s in states]
-        exp_avg_sq = [_scratch_copy(s["exp_avg_sq"]) for s in states]
+        exp_avg = [s["exp_avg"].clone() for s in states]
+        exp_avg_sq = [s["exp_avg_sq"].clone() for s in states]
     else:
         exp_avg, exp_avg_sq = [torch.zeros_like(g) for g in grads], [torch.zeros_like(g) for g in grads]
     if has_fused_adam(params):
         _fused_steps(out, grads, exp_avg, exp_avg_sq, step, group)
     else:
         torch._foreach_add_(out, _foreach_steps(grads, exp_avg, exp_avg_sq, step, group))
-
-
-#: One reusable copy per optimizer moment, dropped with the moment: a fresh head-sized copy
-#: every step costs page faults (about 2 ms per PermutedMNIST step on the 2-core machine).
-_SCRATCH = WeakIdKeyDictionary()
-
-
-def _scratch_copy(moment: torch.Tensor) -> torch.Tensor:
-    """A copy of ``moment`` in a buffer kept for the next step (the look-ahead overwrites it)."""
-    buffer = _SCRATCH.get(moment)
-    if buffer is None:
-        buffer = _SCRATCH[moment] = torch.empty_like(moment)
-    return buffer.copy_(moment)
 
 
 def has_fused_adam(params: list[torch.Tensor]) -> bool:

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .data import Task
+from .device import reuse_freed_memory
 from .fast_regularizer import FastOutputRegularizer, supports_fast_regularizer
 from .hnets import HyperNetwork
 from .regularizers import has_fused_adam, lookahead_step, output_regularizer, regularizer_targets
@@ -227,6 +228,7 @@ def train_continual(hnet: HyperNetwork, tnet: MLP, tasks: list[Task],
                     progress: bool = True, desc: str = "training") -> ContinualResult:
     """Learn ``tasks`` in order; evaluate all tasks after each one (see module docstring)."""
     _check_models(hnet, tnet, tasks)
+    reuse_freed_memory()
     configs = _configs(config, len(tasks))
     generator = torch.Generator().manual_seed(seed)
     start, matrix, losses = time.perf_counter(), [], []
@@ -245,6 +247,7 @@ def train_multitask(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], cfg: Train
     """The upper bound: every step sees a batch of every task (summed losses, each task
     through its own generated network / head). Returns the final score per task."""
     _check_models(hnet, tnet, tasks)
+    reuse_freed_memory()
     generator = torch.Generator().manual_seed(seed)
     params = [p for t in range(len(tasks)) for p in hnet.trainable_parameters(t)]
     optimizer = make_optimizer(list({id(p): p for p in params}.values()), cfg)
