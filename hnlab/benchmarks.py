@@ -19,7 +19,7 @@ from .data.sequences import permuted_mnist, split_mnist
 from .hnets import ChunkedHMLP, DirectWeights
 from .infer import scenario_accuracies
 from .init import INIT_METHODS, init_hypernet_
-from .targets import MLP
+from .targets import MLP, activation_fn
 from .train import TrainConfig, train_continual, train_multitask
 
 BENCHMARKS = ("splitmnist", "permutedmnist")
@@ -85,6 +85,9 @@ def paper_settings(benchmark: str = "splitmnist", scenario: int = 1, **overrides
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; choose from {sorted(values)}")
     values.update({k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items() if v})
+    if not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in values["hnet_hidden"]):
+        raise ValueError(f"hnet_hidden must be positive ints such as [25, 25], got {list(values['hnet_hidden'])!r}")
+    activation_fn(values["hnet_activation"])  # a clear error for an unknown name
     if values["hnet_init"] not in HNET_INITS:
         raise ValueError(f"unknown hnet_init {values['hnet_init']!r}; choose one of {list(HNET_INITS)}")
     if benchmark == "splitmnist" and values["num_tasks"] > 5:

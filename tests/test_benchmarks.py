@@ -19,6 +19,11 @@ def test_paper_settings_and_overrides():
         paper_settings("splitmnist", 1, hnet_init="glorot")
     with pytest.raises(ValueError, match="at most 5"):
         paper_settings("splitmnist", 1, num_tasks=6)
+    assert paper_settings("splitmnist", 1, hnet_hidden=[25, 25], hnet_activation="elu").hnet_hidden == (25, 25)
+    with pytest.raises(ValueError, match="hnet_hidden must be positive ints"):
+        paper_settings("splitmnist", 1, hnet_hidden=[25, 0])
+    with pytest.raises(ValueError, match="unknown activation"):
+        paper_settings("splitmnist", 1, hnet_activation="swish")
 
 
 def test_heads_follow_the_scenario_and_compression_ratio():
