@@ -112,6 +112,7 @@ class FastOutputRegularizer:
         return self.stack[h:2 * h], self.stack[2 * h]
 
     def __call__(self, delta: list[torch.Tensor] | None = None, index=None) -> torch.Tensor:
+        """The penalty at ``theta + delta`` (``delta`` aligned with ``hnet.theta``, or None)."""
         d_weight, d_bias = self._start_change()
         if delta is not None:
             with torch.no_grad():
@@ -127,6 +128,7 @@ class FastOutputRegularizer:
         return self._penalty(lookahead_step(optimizer, theta, start), index)
 
     def _penalty(self, delta: list[torch.Tensor] | None, index) -> torch.Tensor:
+        """The penalty with the change rows filled; ``delta`` moves the trunk (its head entries are unused)."""
         theta = list(self.hnet.theta)
         trunk_theta = theta if delta is None else [p + d for p, d in zip(theta[:-2], delta[:-2])] + theta[-2:]
         z = self.hnet.trunk(self._embeddings(index), trunk_theta)  # [T, N, H]

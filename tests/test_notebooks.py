@@ -29,6 +29,8 @@ def test_notebook_follows_the_contract(path):
         assert f"\n{name}: " in "\n" + source, f"parameter {name} missing"
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "store notebooks without outputs"
     assert nb.metadata.get("hnlab", {}).get("results_keys"), "metadata.hnlab.results_keys missing"
+    annotated = [line.split(":")[0] for line in source.splitlines() if ": " in line.split("#")[0] and " = " in line]
+    assert list(pm.inspect_notebook(str(path))) == annotated, "papermill must parse every parameter line"
 
 
 @pytest.mark.notebook
