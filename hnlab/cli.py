@@ -91,13 +91,19 @@ def headline(results: dict | None, width: int = 70) -> str:
     return text if len(text) <= width * 3 else text[:width * 3] + "..."
 
 
+def device_cell(results: dict) -> str:
+    """The device a lesson ran on, from its results JSON (a name, or a ``machine_info`` dict)."""
+    device = results.get("device", "-")
+    return str(device.get("device", "-") if isinstance(device, dict) else device)
+
+
 def print_table(rows: list[dict], out_dir: Path) -> None:
     print(f"\nresults in {out_dir}")
     print(f"{'notebook':<22} {'status':<8} {'seconds':>8}  {'device':<7} key results")
     for row in rows:
         res = row["results"] or {}
         status = "ok" if row["status"] == "ok" else "FAILED"
-        print(f"{row['notebook']:<22} {status:<8} {row['wall_seconds']:>8.1f}  {res.get('device', '-'):<7} {headline(res)}")
+        print(f"{row['notebook']:<22} {status:<8} {row['wall_seconds']:>8.1f}  {device_cell(res):<7} {headline(res)}")
         if status != "ok":
             print(f"    {row['status']}")
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from hnlab import pick_device, seed_everything
-from hnlab.cli import headline, parse_param
+from hnlab.cli import headline, parse_param, print_table
 from hnlab.results import check_params, smoke_default, write_results
 
 
@@ -21,6 +21,18 @@ def test_headline_shows_short_numbers_only():
     text = headline({"mse_hnet": [0.001, 0.002], "final_acc": 99.71, "config": {"a": 1}, "acc_matrix": [[1]]})
     assert "mse_hnet=[0.001, 0.002]" in text and "final_acc=99.71" in text
     assert "config" not in text and "acc_matrix" not in text
+
+
+def test_results_table_prints_every_row(capsys, tmp_path):
+    """`make run`'s closing table: a device given as a name or as ``machine_info``'s dict, and a failed lesson."""
+    rows = [{"notebook": "01", "status": "ok", "wall_seconds": 3.0, "results": {"device": "cpu", "final_acc": 99.1}},
+            {"notebook": "02", "status": "ok", "wall_seconds": 4.0, "results": {"device": {"device": "cuda:0", "threads": 2}}},
+            {"notebook": "03", "status": "FAILED: KeyError", "wall_seconds": 1.0, "results": None}]
+    print_table(rows, tmp_path)
+    lines = capsys.readouterr().out.splitlines()
+    assert "cpu" in lines[3] and "final_acc=99.1" in lines[3]
+    assert "cuda:0" in lines[4] and "{" not in lines[4]
+    assert lines[5].split()[:2] == ["03", "FAILED"] and "KeyError" in lines[6]
 
 
 def test_write_results_is_json_safe(tmp_path):

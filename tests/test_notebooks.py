@@ -44,3 +44,4 @@ def test_notebook_runs_in_smoke_mode(path, tmp_path):
     missing = [k for k in required if k not in results]
     assert not missing, f"results JSON lacks {missing}"
     assert results["seconds"] > 0 and isinstance(results["config"], dict)
+    assert isinstance(results["device"], str), "device: the name (machine details go under 'machine')"
