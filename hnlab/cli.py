@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import sys
 import time
 from datetime import datetime
@@ -108,7 +109,16 @@ def print_table(rows: list[dict], out_dir: Path) -> None:
             print(f"    {row['status']}")
 
 
+def absolute_data_root() -> None:
+    """Lessons run with ``notebooks/`` as their working directory: make a relative ``$HNLAB_DATA``
+    absolute first, so that it means the folder the user named from here."""
+    root = os.environ.get("HNLAB_DATA")
+    if root:
+        os.environ["HNLAB_DATA"] = str(Path(root).resolve())
+
+
 def run(args: argparse.Namespace) -> int:
+    absolute_data_root()
     params = dict(args.param or [])
     if args.smoke:
         params["smoke"] = True

@@ -1,11 +1,12 @@
 import json
 import math
+import os
 
 import pytest
 import torch
 
 from hnlab import pick_device, seed_everything
-from hnlab.cli import headline, parse_param, print_table
+from hnlab.cli import absolute_data_root, headline, parse_param, print_table
 from hnlab.results import check_params, smoke_default, write_results
 
 
@@ -77,3 +78,11 @@ def test_reuse_freed_memory_takes_effect_on_linux_glibc():
     from hnlab.device import reuse_freed_memory
     expected = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
     assert reuse_freed_memory() is expected
+
+
+def test_relative_data_root_is_made_absolute_for_the_lessons(monkeypatch, tmp_path):
+    """`HNLAB_DATA=../shared/data make run`: the lessons run in notebooks/, so the CLI resolves the path first."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HNLAB_DATA", "../shared/data")
+    absolute_data_root()
+    assert os.environ["HNLAB_DATA"] == str((tmp_path / "../shared/data").resolve())
