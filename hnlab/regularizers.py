@@ -47,7 +47,6 @@ def lookahead_step(optimizer: torch.optim.Optimizer, params: list[torch.Tensor],
     return them, e.g. ``W - W*`` to get the look-ahead change ``W + dW - W*`` in the same pass
     (``hnlab.fast_regularizer``). Without it the steps come back in new tensors.
     """
-    start = [torch.zeros_like(p) for p in params] if start is None else start
     if isinstance(optimizer, torch.optim.SGD):
         return sgd_lookahead(optimizer, params, start)
     return adam_lookahead(optimizer, params, start)
