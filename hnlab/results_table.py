@@ -75,6 +75,32 @@ def _merge(group: list[dict]) -> dict:
     return merged
 
 
+PROTOCOL_HEADER = ("| benchmark | data | hnet init, activation | beta | iters/task | CL1 (multi-head) "
+                   "| CL2 (shared head, HNET+ENT) | CL3 (multi-head, HNET+ENT) |\n|---|---|---|---|---|---|---|---|")
+
+
+def protocol_rows(pooled: list[dict]) -> list[str]:
+    """The authors' scripts train CL1 and CL3 with a head per task and CL2 with one shared head:
+    one row per setting with CL1 and CL3 from the multi-head runs, CL2 from the shared-head runs."""
+    by_key = {setting_key(r): r for r in pooled}
+    rows = []
+    for (name, scenario, data, hnet, beta, iters), multi in by_key.items():
+        if scenario != 1:
+            continue
+        shared = by_key.get((name, 2, data, hnet, beta, iters))
+        cl2 = f"{shared['scenario_acc']['cl2']:.2f} ({_seed_list(shared)})" if shared else "-"
+        acc = multi["scenario_acc"]
+        rows.append(f"| {name} | {data} | {hnet} | {beta:g} | {iters} | {acc['cl1']:.2f} ({_seed_list(multi)}) | "
+                    f"{cl2} | {acc['cl3']:.2f} ({_seed_list(multi)}) |")
+    return rows
+
+
+def _seed_list(r: dict) -> str:
+    seeds = r["seeds"]
+    contiguous = seeds == list(range(seeds[0], seeds[0] + len(seeds)))
+    return f"seeds {seeds[0]}-{seeds[-1]}" if contiguous and len(seeds) > 2 else f"seeds {', '.join(map(str, seeds))}"
+
+
 def write_table(folder) -> Path:
     """Regenerate ``folder/README.md`` from every ``folder/*.json``."""
     folder = Path(folder)
@@ -84,6 +110,10 @@ def write_table(folder) -> Path:
             "files here; accuracies are task-averaged test accuracy (%) after the last task, mean over seeds. "
             "Paper (von Oswald et al. 2020, Table 1): SplitMNIST 99.79 / 87.01 / 69.48, "
             "PermutedMNIST-10 97.57 / 92.80 / 91.75 (CL1 / CL2 / CL3).\n\n"
+            "## As the authors' scripts report it\n\nCL1 and CL3 from runs trained with a head per task, "
+            "CL2 from runs trained with one shared head (`--scenario 2`), as in the authors' scripts; "
+            "mean over the seeds in brackets.\n\n"
+            + "\n".join([PROTOCOL_HEADER, *protocol_rows(pool(results))]) + "\n\n"
             "## All seeds of each setting\n\n" + markdown_table(pool(results)) + "\n\n"
             "## One row per results file\n\n" + markdown_table(results) + "\n")
     (folder / "README.md").write_text(text)

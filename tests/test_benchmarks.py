@@ -3,7 +3,7 @@ import pytest
 
 from hnlab.benchmarks import make_hnet, make_tnet, paper_settings, run_benchmark, smoke_settings
 from hnlab.data.mnist import load_mnist
-from hnlab.results_table import markdown_table, pool
+from hnlab.results_table import markdown_table, pool, protocol_rows
 
 
 def test_paper_settings_and_overrides():
@@ -57,10 +57,10 @@ def test_tiny_run_learns_and_reports_every_key():
     assert "| splitmnist-2 | CL2 | subset | xavier_harmonic, relu | 0.01 | 0, 1 | 30 |" in markdown_table([r])
 
 
-def fake_result(seeds, cl1, init="xavier_harmonic", baselines=None, threads=1):
-    return {"benchmark": "splitmnist", "scenario": 1, "data": "full", "seeds": seeds,
+def fake_result(seeds, cl1, init="xavier_harmonic", baselines=None, threads=1, scenario=1, cl2=80.0):
+    return {"benchmark": "splitmnist", "scenario": scenario, "data": "full", "seeds": seeds,
             "config": {"num_tasks": 5, "iters": 2000, "beta": 0.01, "hnet_init": init, "hnet_activation": "relu"},
-            "scenario_acc": {"cl1": cl1, "cl2": 80.0, "cl3": 60.0}, "during_acc": cl1, "device": "cpu",
+            "scenario_acc": {"cl1": cl1, "cl2": cl2, "cl3": 60.0}, "during_acc": cl1, "device": "cpu",
             "machine": {"threads": threads}, "train_seconds_per_seed": [100.0 * threads] * len(seeds),
             "baselines": baselines or {}}
 
@@ -78,3 +78,12 @@ def test_pool_keeps_baselines_of_the_files_that_ran_them_and_all_thread_counts()
     assert pooled["baselines"]["multitask"] == pytest.approx(99.6) and pooled["baseline_seeds"] == [1, 2, 3]
     row = markdown_table([pooled])
     assert "| multitask 99.60 (seeds 1, 2, 3) | 100-200 | cpu (1, 2 threads) |" in row
+
+
+def test_protocol_row_takes_cl2_from_the_shared_head_runs_of_the_same_setting():
+    pooled = pool([fake_result([0, 1, 2], 99.6, cl2=82.0), fake_result([0, 1], 99.7, scenario=2, cl2=86.0),
+                   fake_result([5], 99.0, scenario=2, cl2=99.0, init="pytorch")])
+    assert protocol_rows(pooled) == ["| splitmnist-5 | full | xavier_harmonic, relu | 0.01 | 2000 | 99.60 (seeds 0-2) | "
+                                     "86.00 (seeds 0, 1) | 60.00 (seeds 0-2) |"]
+    assert protocol_rows(pool([fake_result([0], 99.6)])) == [
+        "| splitmnist-5 | full | xavier_harmonic, relu | 0.01 | 2000 | 99.60 (seeds 0) | - | 60.00 (seeds 0) |"]

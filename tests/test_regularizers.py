@@ -131,3 +131,50 @@ def test_lookahead_adds_the_step_to_start_in_place(make_opt, fused, monkeypatch)
     assert all(o is s for o, s in zip(out, start))
     for o, e in zip(out, expected):
         torch.testing.assert_close(o, e)
+
+
+@pytest.mark.parametrize("steps_before", [0, 2])
+def test_compiled_lookahead_equals_the_adam_step_taken(steps_before, monkeypatch):
+    """The one-pass compiled look-ahead (big CPU tensors, hnlab.compiled_adam) gives Adam's step,
+    adds it to ``start`` and leaves Adam's moments alone."""
+    from hnlab import compiled_adam
+    monkeypatch.setattr(compiled_adam, "MIN_NUMEL", 50)  # the chunked hnet's head (99 weights) compiles
+    hnet = hnets()[1]
+    params = list(hnet.theta)
+    opt = torch.optim.Adam(params, lr=1e-2, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01)
+    for step in range(steps_before + 1):
+        opt.zero_grad()
+        hnet([0, 1]).pow(2).sum().backward()
+        if step < steps_before:
+            opt.step()
+    head = params[-2]
+    assert compiled_adam.wanted(head) and not compiled_adam.wanted(params[-1])
+    moments = [v.clone() for v in opt.state[head].values()] if steps_before else []
+    start = [torch.randn_like(p) for p in params]
+    begin = [s.clone() for s in start]
+    out = lookahead_step(opt, params, start)
+    assert not compiled_adam._broken
+    assert all(torch.equal(a, b) for a, b in zip(moments, opt.state[head].values()))
+    before = [p.detach().clone() for p in params]
+    opt.step()
+    for o, s, p, b in zip(out, begin, params, before):
+        torch.testing.assert_close(o - s, p.detach() - b, atol=1e-7, rtol=1e-4)
+
+
+def test_compiled_lookahead_falls_back_when_compiling_fails(monkeypatch):
+    from hnlab import compiled_adam
+    monkeypatch.setattr(compiled_adam, "MIN_NUMEL", 50)
+    monkeypatch.setattr(compiled_adam, "_kernel", None)
+    monkeypatch.setattr(compiled_adam, "_broken", False)
+    monkeypatch.setattr(torch, "compile", lambda fn, **kw: (_ for _ in ()).throw(RuntimeError("no C++ compiler")))
+    hnet = hnets()[1]
+    params = list(hnet.theta)
+    opt = torch.optim.Adam(params, lr=1e-2)
+    hnet([0, 1]).pow(2).sum().backward()
+    before = [p.detach().clone() for p in params]
+    with pytest.warns(RuntimeWarning, match="compiled Adam look-ahead is off"):
+        delta = lookahead_step(opt, params)
+    assert compiled_adam._broken and not compiled_adam.wanted(params[-2])
+    opt.step()
+    for p, b, d in zip(params, before, delta):
+        torch.testing.assert_close(p.detach() - b, d, atol=1e-7, rtol=1e-4)
