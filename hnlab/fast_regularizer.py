@@ -136,14 +136,14 @@ class FastOutputRegularizer:
         gram_last, gram_full = _ChangeGrams.apply(theta[-2], theta[-1], self.stack, self.last_rows)
         ones = torch.ones(*z.shape[:2], 1, dtype=z.dtype, device=z.device)
         v = torch.cat([z - z_star, z, ones], dim=-1)  # [T, N, 2H+1]
-        full = self._quadratic(v[:, :-1], self.s_full, gram_full)
-        last = self._quadratic(v[:, -1:], self.s_last, gram_last)
+        full = self._quadratic(v[:, :-1].flatten(0, 1), self.s_full, gram_full)
+        last = self._quadratic(v[:, -1], self.s_last, gram_last)
         return (full + last) / z.shape[0]
 
     @staticmethod
     def _quadratic(v: torch.Tensor, s: torch.Tensor, change_gram: torch.Tensor) -> torch.Tensor:
-        """``sum v^T G v`` with ``G = [[s, cross], [cross^T, self]]`` and ``change_gram = [cross^T, self]``."""
+        """``sum_rows v G v^T = <G, v^T v>`` for ``G = [[s, cross], [cross^T, self]]`` (symmetric),
+        given ``change_gram = [cross^T, self]``: one small product instead of one per block."""
         h = s.shape[0]
-        u, rest = v[..., :h], v[..., h:]
-        cross, self_gram = change_gram[:, :h].T, change_gram[:, h:]
-        return ((u @ s) * u).sum() + 2 * ((u @ cross) * rest).sum() + ((rest @ self_gram) * rest).sum()
+        p = v.T @ v
+        return (s * p[:h, :h]).sum() + (change_gram * p[h:]).sum() + (change_gram[:, :h] * p[h:, :h]).sum()

@@ -12,7 +12,6 @@ import math
 
 import torch
 
-from . import compiled_adam
 from .hnets import HyperNetwork
 
 
@@ -100,23 +99,16 @@ def adam_lookahead(optimizer: torch.optim.Adam, params: list[torch.Tensor],
 def _adam_steps(params: list[torch.Tensor], out: list[torch.Tensor], optimizer: torch.optim.Adam, group: dict):
     """Add Adam's update for ``params`` (from their grads and state, PyTorch's formula) to ``out``.
 
-    Big CPU tensors take one compiled pass that leaves the moments alone
-    (``hnlab.compiled_adam``). Where PyTorch has a fused Adam kernel (``has_fused_adam``) the
-    rest run it on copies of the moments with ``out`` as its parameters: one pass per tensor
-    (99 operator calls for the 1D toy's look-ahead, against 129 for the foreach formula it
-    replaced). Elsewhere the foreach formula runs on the same copies.
+    Where PyTorch has a fused Adam kernel (``has_fused_adam``) it runs on copies of the moments
+    with ``out`` as its parameters: one pass per tensor (99 operator calls for the 1D toy's
+    look-ahead, against 129 for the foreach formula it replaced). Elsewhere the foreach
+    formula runs on the same copies.
     """
     grads = [p.grad for p in params]
     if group["weight_decay"]:
         grads = torch._foreach_add(grads, params, alpha=group["weight_decay"])
     states = [optimizer.state.get(p, {}) for p in params]
     step = float(states[0]["step"]) + 1 if "step" in states[0] else 1.0
-    rest = [i for i, (o, g, s) in enumerate(zip(out, grads, states))
-            if not (compiled_adam.wanted(o) and compiled_adam.add_adam_step_(
-                o, g, s.get("exp_avg"), s.get("exp_avg_sq"), step, group))]
-    if not rest:
-        return
-    out, grads, states = [out[i] for i in rest], [grads[i] for i in rest], [states[i] for i in rest]
     if "exp_avg" in states[0]:
         exp_avg = [s["exp_avg"].clone() for s in states]
         exp_avg_sq = [s["exp_avg_sq"].clone() for s in states]
