@@ -34,6 +34,8 @@ def parse_args(argv=None):
     p.add_argument("--beta", type=float, default=0.0, help="0: the paper's value")
     p.add_argument("--hnet-init", default="", help="pytorch or a hnlab.init method name; empty: the authors' xavier_harmonic")
     p.add_argument("--hnet-activation", default="", help="hypernet hidden-layer activation; empty: the authors' script's")
+    p.add_argument("--sampling", default="epochs", choices=["epochs", "replacement"],
+                   help="batches: epoch sweeps in a fresh random order (the authors' data handlers) or uniform draws")
     p.add_argument("--baselines", default="", help=f"comma-separated subset of {','.join(BASELINES)}")
     p.add_argument("--device", default="auto")
     p.add_argument("--out", default=None, help="JSON path (default results/<benchmark>_cl<scenario>.json)")
@@ -48,7 +50,7 @@ def main(argv=None) -> None:
         return
     device = pick_device(args.device)
     s = paper_settings(args.benchmark, args.scenario, num_tasks=args.num_tasks, iters=args.iters, beta=args.beta,
-                       hnet_init=args.hnet_init, hnet_activation=args.hnet_activation)
+                       hnet_init=args.hnet_init, hnet_activation=args.hnet_activation, sampling=args.sampling)
     data = load_mnist(device=device)
     baselines = tuple(b for b in args.baselines.split(",") if b)
     start = time.perf_counter()

@@ -20,7 +20,7 @@ from .hnets import ChunkedHMLP, DirectWeights
 from .infer import scenario_accuracies
 from .init import INIT_METHODS, init_hypernet_
 from .targets import MLP, activation_fn
-from .train import TrainConfig, train_continual, train_multitask
+from .train import SAMPLINGS, TrainConfig, train_continual, train_multitask
 
 BENCHMARKS = ("splitmnist", "permutedmnist")
 SCENARIOS = (1, 2, 3)
@@ -48,6 +48,7 @@ class Settings:
     chunk_emb_dim: int
     hnet_init: str
     lookahead: bool = True
+    sampling: str = "epochs"
 
     @property
     def classes_per_task(self) -> int:
@@ -81,7 +82,7 @@ def paper_settings(benchmark: str = "splitmnist", scenario: int = 1, **overrides
     if scenario not in SCENARIOS:
         raise ValueError(f"scenario must be 1, 2 or 3 (CL1/CL2/CL3), got {scenario!r}")
     values = dict(PAPER[benchmark])
-    unknown = set(overrides) - set(values) - {"lookahead"}
+    unknown = set(overrides) - set(values) - {"lookahead", "sampling"}
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; choose from {sorted(values)}")
     values.update({k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items() if v})
@@ -90,6 +91,8 @@ def paper_settings(benchmark: str = "splitmnist", scenario: int = 1, **overrides
     activation_fn(values["hnet_activation"])  # a clear error for an unknown name
     if values["hnet_init"] not in HNET_INITS:
         raise ValueError(f"unknown hnet_init {values['hnet_init']!r}; choose one of {list(HNET_INITS)}")
+    if values.get("sampling", "epochs") not in SAMPLINGS:
+        raise ValueError(f"sampling must be one of {SAMPLINGS}, got {values['sampling']!r}")
     if benchmark == "splitmnist" and values["num_tasks"] > 5:
         raise ValueError(f"SplitMNIST has at most 5 tasks, got num_tasks={values['num_tasks']}")
     return Settings(benchmark, scenario, **values)
@@ -121,7 +124,7 @@ def make_hnet(s: Settings, tnet: MLP) -> ChunkedHMLP:
 
 def train_config(s: Settings, beta: float | None = None) -> TrainConfig:
     return TrainConfig(iters=s.iters, batch_size=s.batch_size, lr=s.lr, beta=s.beta if beta is None else beta,
-                       lookahead=s.lookahead)
+                       lookahead=s.lookahead, sampling=s.sampling)
 
 
 def run_seed(s: Settings, tasks, seed: int, device, baselines=BASELINES, progress: bool = True) -> dict:

@@ -4,17 +4,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-HEADER = ("| benchmark | trained as | data | hnet init, activation | beta | seeds | iters/task | CL1 | CL2 (HNET+ENT) "
+HEADER = ("| benchmark | trained as | data | hnet init, activation, batches | beta | seeds | iters/task | CL1 | CL2 (HNET+ENT) "
           "| CL3 (HNET+ENT) | during (CL1) | baselines (final, trained scenario) | train s/seed | device |\n"
           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-#: Results JSON written before ``hnet_init`` existed used PyTorch's default Linear init.
-OLD_INIT = "pytorch"
+#: Results JSON written before ``hnet_init`` existed used PyTorch's default Linear init, and
+#: those written before ``sampling`` existed drew batches with replacement.
+OLD_INIT, OLD_SAMPLING = "pytorch", "replacement"
 
 
 def setting_key(r: dict) -> tuple:
     """What makes two results comparable: the same benchmark, training, data and settings."""
     c = r["config"]
-    hnet = f"{c.get('hnet_init', OLD_INIT)}, {c['hnet_activation']}"
+    hnet = f"{c.get('hnet_init', OLD_INIT)}, {c['hnet_activation']}, {c.get('sampling', OLD_SAMPLING)}"
     return (f"{r['benchmark']}-{c['num_tasks']}", r["scenario"], r["data"], hnet, c["beta"], c["iters"])
 
 
@@ -75,7 +76,7 @@ def _merge(group: list[dict]) -> dict:
     return merged
 
 
-PROTOCOL_HEADER = ("| benchmark | data | hnet init, activation | beta | iters/task | CL1 (multi-head) "
+PROTOCOL_HEADER = ("| benchmark | data | hnet init, activation, batches | beta | iters/task | CL1 (multi-head) "
                    "| CL2 (shared head, HNET+ENT) | CL3 (multi-head, HNET+ENT) |\n|---|---|---|---|---|---|---|---|")
 
 
@@ -112,7 +113,8 @@ def write_table(folder) -> Path:
             "PermutedMNIST-10 97.57 / 92.80 / 91.75 (CL1 / CL2 / CL3).\n\n"
             "## As the authors' scripts report it\n\nCL1 and CL3 from runs trained with a head per task, "
             "CL2 from runs trained with one shared head (`--scenario 2`), as in the authors' scripts; "
-            "mean over the seeds in brackets.\n\n"
+            "mean over the seeds in brackets. Batches: `epochs` sweeps through each task's data in a fresh "
+            "random order every epoch (the authors' data handlers), `replacement` draws uniformly.\n\n"
             + "\n".join([PROTOCOL_HEADER, *protocol_rows(pool(results))]) + "\n\n"
             "## All seeds of each setting\n\n" + markdown_table(pool(results)) + "\n\n"
             "## One row per results file\n\n" + markdown_table(results) + "\n")

@@ -24,6 +24,7 @@ from .targets import MLP
 
 
 OPTIMIZERS = ("adam", "sgd")
+SAMPLINGS = ("replacement", "epochs")
 
 
 @dataclass
@@ -35,7 +36,9 @@ class TrainConfig:
     from the hypernetwork's linear head without generating the old tasks' weights
     (``hnlab.fast_regularizer``, same value; used when the hypernetwork has such a head).
     ``optimizer``: ``"adam"`` (von Oswald et al.) or ``"sgd"``, plain SGD as in Chang et
-    al.'s Fig. 4 (notebooks/02_init_variance.ipynb).
+    al.'s Fig. 4 (notebooks/02_init_variance.ipynb). ``sampling``: how batches are drawn,
+    ``"replacement"`` (uniformly at random) or ``"epochs"`` (sweeps through the task's data in
+    a fresh random order each epoch, as the authors' data handlers do; the benchmarks use it).
     """
 
     iters: int = 4000
@@ -47,6 +50,7 @@ class TrainConfig:
     reg_subset: int | None = None
     fast_reg: bool = True
     optimizer: str = "adam"
+    sampling: str = "replacement"
 
     def __post_init__(self):
         for name in ("iters", "batch_size"):
@@ -61,6 +65,8 @@ class TrainConfig:
             raise ValueError(f"reg_subset must be None or a positive int, got {self.reg_subset!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.sampling not in SAMPLINGS:
+            raise ValueError(f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
         self.betas = tuple(self.betas)
 
 
@@ -152,8 +158,7 @@ def train_task(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], task_id: int, c
     task = tasks[task_id]
     optimizer = make_optimizer(hnet.trainable_parameters(task_id), cfg)
     penalty = old_task_penalty(hnet, task_id, cfg, generator)
-    batches = torch.randint(len(task.x_train), (cfg.iters, cfg.batch_size), generator=generator)
-    batches = batches.to(task.x_train.device)
+    batches = _batches(len(task.x_train), cfg, generator).to(task.x_train.device)
     head, losses = head_of(tnet, task_id), []
     for it in range(cfg.iters):
         idx = batches[it]
@@ -172,6 +177,16 @@ def train_task(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], task_id: int, c
     if progress is not None:
         progress.update(cfg.iters % 50)
     return losses
+
+
+def _batches(n: int, cfg: TrainConfig, generator) -> torch.Tensor:
+    """Example indices ``[iters, batch_size]`` for a task of ``n`` examples (``cfg.sampling``);
+    with ``"epochs"`` a batch may straddle two epochs."""
+    if cfg.sampling == "epochs":
+        epochs = -(-cfg.iters * cfg.batch_size // n)
+        order = torch.cat([torch.randperm(n, generator=generator) for _ in range(epochs)])
+        return order[:cfg.iters * cfg.batch_size].view(cfg.iters, cfg.batch_size)
+    return torch.randint(n, (cfg.iters, cfg.batch_size), generator=generator)
 
 
 def old_task_penalty(hnet: HyperNetwork, task_id: int, cfg: TrainConfig, generator=None):
@@ -252,18 +267,14 @@ def train_multitask(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], cfg: Train
     params = [p for t in range(len(tasks)) for p in hnet.trainable_parameters(t)]
     optimizer = make_optimizer(list({id(p): p for p in params}.values()), cfg)
     ids = list(range(len(tasks)))
-    for _ in tqdm(range(cfg.iters), desc="multitask", disable=not progress, leave=False):
+    batches = [_batches(len(task.x_train), cfg, generator).to(task.x_train.device) for task in tasks]
+    for it in tqdm(range(cfg.iters), desc="multitask", disable=not progress, leave=False):
         W = hnet(ids)
-        loss = sum(_batch_loss(tnet, task, W[t], head_of(tnet, t), _random_batch(task, cfg.batch_size, generator))
-                   for t, task in enumerate(tasks))
+        loss = sum(_batch_loss(tnet, task, W[t], head_of(tnet, t), batches[t][it]) for t, task in enumerate(tasks))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
     return evaluate_tasks(hnet, tnet, tasks)
-
-
-def _random_batch(task: Task, batch_size: int, generator) -> torch.Tensor:
-    return torch.randint(len(task.x_train), (batch_size,), generator=generator).to(task.x_train.device)
 
 
 def _batch_loss(tnet: MLP, task: Task, W: torch.Tensor, head: int | None, idx: torch.Tensor) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """hnlab.benchmarks settings and a tiny end-to-end run on the shipped subset; results table."""
 import pytest
 
-from hnlab.benchmarks import make_hnet, make_tnet, paper_settings, run_benchmark, smoke_settings
+from hnlab.benchmarks import make_hnet, make_tnet, paper_settings, run_benchmark, smoke_settings, train_config
 from hnlab.data.mnist import load_mnist
 from hnlab.results_table import markdown_table, pool, protocol_rows
 
@@ -24,6 +24,10 @@ def test_paper_settings_and_overrides():
         paper_settings("splitmnist", 1, hnet_hidden=[25, 0])
     with pytest.raises(ValueError, match="unknown activation"):
         paper_settings("splitmnist", 1, hnet_activation="swish")
+    assert paper_settings("splitmnist", 1).sampling == "epochs"
+    assert train_config(paper_settings("splitmnist", 1, sampling="replacement")).sampling == "replacement"
+    with pytest.raises(ValueError, match="sampling must be one of"):
+        paper_settings("splitmnist", 1, sampling="bootstrap")
 
 
 def test_heads_follow_the_scenario_and_compression_ratio():
@@ -54,22 +58,25 @@ def test_tiny_run_learns_and_reports_every_key():
     assert r["data"] == "subset" and r["seeds"] == [0, 1] and len(r["acc_matrix"]) == 2
     assert r["final_acc"] == r["scenario_acc"]["cl2"] and r["scenario_acc"]["cl1"] > 80
     assert set(r["baselines"]) == {"finetune_target", "multitask"}
-    assert "| splitmnist-2 | CL2 | subset | xavier_harmonic, relu | 0.01 | 0, 1 | 30 |" in markdown_table([r])
+    assert "| splitmnist-2 | CL2 | subset | xavier_harmonic, relu, epochs | 0.01 | 0, 1 | 30 |" in markdown_table([r])
 
 
-def fake_result(seeds, cl1, init="xavier_harmonic", baselines=None, threads=1, scenario=1, cl2=80.0):
+def fake_result(seeds, cl1, init="xavier_harmonic", baselines=None, threads=1, scenario=1, cl2=80.0, sampling="epochs"):
+    config = {"num_tasks": 5, "iters": 2000, "beta": 0.01, "hnet_init": init, "hnet_activation": "relu"}
     return {"benchmark": "splitmnist", "scenario": scenario, "data": "full", "seeds": seeds,
-            "config": {"num_tasks": 5, "iters": 2000, "beta": 0.01, "hnet_init": init, "hnet_activation": "relu"},
+            "config": {**config, "sampling": sampling} if sampling else config,
             "scenario_acc": {"cl1": cl1, "cl2": cl2, "cl3": 60.0}, "during_acc": cl1, "device": "cpu",
             "machine": {"threads": threads}, "train_seconds_per_seed": [100.0 * threads] * len(seeds),
             "baselines": baselines or {}}
 
 
 def test_pool_merges_files_of_one_setting_weighted_by_seeds():
-    pooled = pool([fake_result([0], 99.0), fake_result([1, 2], 99.6), fake_result([0], 98.0, init="pytorch")])
-    assert [p["seeds"] for p in pooled] == [[0, 1, 2], [0]]
+    pooled = pool([fake_result([0], 99.0), fake_result([1, 2], 99.6), fake_result([0], 98.0, init="pytorch"),
+                   fake_result([3], 97.0, sampling=None)])
+    assert [p["seeds"] for p in pooled] == [[0, 1, 2], [0], [3]]
     assert pooled[0]["scenario_acc"]["cl1"] == pytest.approx(99.4) and pooled[1]["scenario_acc"]["cl1"] == 98.0
-    assert "| xavier_harmonic, relu | 0.01 | 0, 1, 2 | 2000 | 99.40 |" in markdown_table(pooled)
+    assert "| xavier_harmonic, relu, epochs | 0.01 | 0, 1, 2 | 2000 | 99.40 |" in markdown_table(pooled)
+    assert "| xavier_harmonic, relu, replacement | 0.01 | 3 | 2000 | 97.00 |" in markdown_table(pooled)  # older files
 
 
 def test_pool_keeps_baselines_of_the_files_that_ran_them_and_all_thread_counts():
@@ -83,7 +90,7 @@ def test_pool_keeps_baselines_of_the_files_that_ran_them_and_all_thread_counts()
 def test_protocol_row_takes_cl2_from_the_shared_head_runs_of_the_same_setting():
     pooled = pool([fake_result([0, 1, 2], 99.6, cl2=82.0), fake_result([0, 1], 99.7, scenario=2, cl2=86.0),
                    fake_result([5], 99.0, scenario=2, cl2=99.0, init="pytorch")])
-    assert protocol_rows(pooled) == ["| splitmnist-5 | full | xavier_harmonic, relu | 0.01 | 2000 | 99.60 (seeds 0-2) | "
+    assert protocol_rows(pooled) == ["| splitmnist-5 | full | xavier_harmonic, relu, epochs | 0.01 | 2000 | 99.60 (seeds 0-2) | "
                                      "86.00 (seeds 0, 1) | 60.00 (seeds 0-2) |"]
     assert protocol_rows(pool([fake_result([0], 99.6)])) == [
-        "| splitmnist-5 | full | xavier_harmonic, relu | 0.01 | 2000 | 99.60 (seeds 0) | - | 60.00 (seeds 0) |"]
+        "| splitmnist-5 | full | xavier_harmonic, relu, epochs | 0.01 | 2000 | 99.60 (seeds 0) | - | 60.00 (seeds 0) |"]

@@ -67,6 +67,8 @@ def test_bad_configs_raise_clear_errors(toy_two_tasks):
         TrainConfig(reg_subset=0)
     with pytest.raises(ValueError, match="optimizer"):
         TrainConfig(optimizer="rmsprop")
+    with pytest.raises(ValueError, match="sampling"):
+        TrainConfig(sampling="bootstrap")
     hnet, tnet = build_toy_models(ToyConfig(), num_tasks=2)
     with pytest.raises(ValueError, match="one TrainConfig"):
         train_continual(hnet, tnet, toy_two_tasks, [TrainConfig()], progress=False)
@@ -75,6 +77,19 @@ def test_bad_configs_raise_clear_errors(toy_two_tasks):
         train_continual(hnet, other, toy_two_tasks, TrainConfig(iters=1), progress=False)
     with pytest.raises(ValueError, match="loss"):
         Task("bad", torch.zeros(2, 1), torch.zeros(2, 1), torch.zeros(2, 1), torch.zeros(2, 1), loss="l1")
+
+
+def test_epoch_sampling_sees_every_example_once_per_epoch():
+    """``sampling="epochs"`` (the authors' data handlers): 7 batches of 3 over 5 examples are
+    four full sweeps in fresh orders and one example of a fifth; batches may straddle sweeps."""
+    from hnlab.train import _batches
+    cfg = TrainConfig(iters=7, batch_size=3, sampling="epochs")
+    flat = _batches(5, cfg, torch.Generator().manual_seed(0)).flatten()
+    sweeps = flat[:20].view(4, 5)
+    assert all(sorted(s.tolist()) == [0, 1, 2, 3, 4] for s in sweeps)
+    assert len({tuple(s.tolist()) for s in sweeps}) > 1 and 0 <= flat[20] < 5
+    drawn = _batches(5, TrainConfig(iters=7, batch_size=3), torch.Generator().manual_seed(0))
+    assert drawn.shape == (7, 3) and drawn.min() >= 0 and drawn.max() < 5
 
 
 def test_reg_subset_trains_with_a_subset_of_old_tasks(toy_two_tasks):
