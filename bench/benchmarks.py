@@ -21,6 +21,7 @@ from hnlab.data.mnist import load_mnist  # noqa: E402
 from hnlab.device import pick_device  # noqa: E402
 from hnlab.results import machine_info, write_results  # noqa: E402
 from hnlab.results_table import write_table  # noqa: E402
+from hnlab.train import SAMPLINGS  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -34,7 +35,7 @@ def parse_args(argv=None):
     p.add_argument("--beta", type=float, default=0.0, help="0: the paper's value")
     p.add_argument("--hnet-init", default="", help="pytorch or a hnlab.init method name; empty: the authors' xavier_harmonic")
     p.add_argument("--hnet-activation", default="", help="hypernet hidden-layer activation; empty: the authors' script's")
-    p.add_argument("--sampling", default="epochs", choices=["epochs", "replacement"],
+    p.add_argument("--sampling", default="epochs", choices=SAMPLINGS,
                    help="batches: epoch sweeps in a fresh random order (the authors' data handlers) or uniform draws")
     p.add_argument("--baselines", default="", help=f"comma-separated subset of {','.join(BASELINES)}")
     p.add_argument("--device", default="auto")

@@ -20,7 +20,7 @@ from .hnets import ChunkedHMLP, DirectWeights
 from .infer import scenario_accuracies
 from .init import INIT_METHODS, init_hypernet_
 from .targets import MLP, activation_fn
-from .train import SAMPLINGS, TrainConfig, train_continual, train_multitask
+from .train import TrainConfig, check_sampling, train_continual, train_multitask
 
 BENCHMARKS = ("splitmnist", "permutedmnist")
 SCENARIOS = (1, 2, 3)
@@ -93,8 +93,8 @@ def paper_settings(benchmark: str = "splitmnist", scenario: int = 1, **overrides
     activation_fn(values["hnet_activation"])  # a clear error for an unknown name
     if values["hnet_init"] not in HNET_INITS:
         raise ValueError(f"unknown hnet_init {values['hnet_init']!r}; choose one of {list(HNET_INITS)}")
-    if values.get("sampling", "epochs") not in SAMPLINGS:
-        raise ValueError(f"sampling must be one of {SAMPLINGS}, got {values['sampling']!r}")
+    if "sampling" in values:
+        check_sampling(values["sampling"])
     if benchmark == "splitmnist" and values["num_tasks"] > 5:
         raise ValueError(f"SplitMNIST has at most 5 tasks, got num_tasks={values['num_tasks']}")
     return Settings(benchmark, scenario, **values)

@@ -65,9 +65,14 @@ class TrainConfig:
             raise ValueError(f"reg_subset must be None or a positive int, got {self.reg_subset!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-        if self.sampling not in SAMPLINGS:
-            raise ValueError(f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
+        check_sampling(self.sampling)
         self.betas = tuple(self.betas)
+
+
+def check_sampling(sampling: str) -> None:
+    """One clear error for an unknown batch-drawing mode (``TrainConfig.sampling``)."""
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
 
 
 @dataclass
