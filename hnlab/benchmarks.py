@@ -184,6 +184,7 @@ def summarize(s: Settings, runs: list[dict], source: str, seconds: float) -> dic
         "final_acc_per_seed": final,
         "scenario_acc": {f"cl{c}": float(np.mean([np.mean(r[f"cl{c}"]) for r in runs])) for c in SCENARIOS},
         "task_inference_acc": float(np.mean([np.mean(r["task_inference"]) for r in runs])),
+        "task_confusion": np.mean([r["task_confusion"] for r in runs], axis=0).tolist(),
         "acc_matrix": [r["matrix"] for r in runs],
         "per_task": {k: np.mean([r[k] for r in runs], axis=0).tolist() for k in ("cl1", "cl2", "cl3")},
         "baselines": {name: float(np.mean([np.mean(r["baselines"][name][key]) for r in runs]))

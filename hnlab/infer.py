@@ -18,6 +18,9 @@ from .data import Task
 from .hnets import HyperNetwork
 from .targets import MLP
 
+#: The per-task scores ``scenario_accuracies`` returns, in percent.
+SCORES = ("cl1", "cl2", "cl3", "task_inference")
+
 
 def per_network_logits(tnet: MLP, x: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     """Logits ``[T, B, out]`` of every network ``W [T, P]`` on ``x [B, D]``, network t reading
@@ -52,14 +55,17 @@ def infer_batch(tnet: MLP, x: torch.Tensor, W: torch.Tensor) -> tuple[torch.Tens
 
 @torch.no_grad()
 def scenario_accuracies(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], batch_size: int = 1000) -> dict:
-    """Per-task test accuracy (percent) in CL1, CL2 and CL3, and the task-inference accuracy.
+    """Per-task test accuracy (percent) in CL1, CL2 and CL3, the task-inference accuracy, and
+    where entropy sends each task's inputs.
 
-    Returns ``{"cl1": [...], "cl2": [...], "cl3": [...], "task_inference": [...]}``.
+    Returns ``{"cl1": [...], "cl2": [...], "cl3": [...], "task_inference": [...],
+    "task_confusion": [[...], ...]}``; ``task_confusion[j][k]`` is the percent of task j's test
+    inputs whose lowest-entropy network is task k's (its diagonal is ``task_inference``).
     """
     W = hnet(list(range(len(tasks))))
-    out = {"cl1": [], "cl2": [], "cl3": [], "task_inference": []}
+    out = {key: [] for key in (*SCORES, "task_confusion")}
     for j, task in enumerate(tasks):
-        counts = torch.zeros(4)
+        counts, inferred = torch.zeros(4), torch.zeros(len(tasks))
         for start in range(0, len(task.x_test), batch_size):
             x = task.x_test[start:start + batch_size]
             y = task.y_test[start:start + batch_size]
@@ -69,6 +75,8 @@ def scenario_accuracies(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], batch_
             right_task = task_hat == j
             counts += torch.stack([(given.argmax(-1) == y).sum(), (label_hat == y).sum(),
                                    ((label_hat == y) & right_task).sum(), right_task.sum()]).float().cpu()
-        for key, value in zip(out, (100 * counts / len(task.x_test)).tolist()):
+            inferred += torch.bincount(task_hat, minlength=len(tasks)).float().cpu()
+        for key, value in zip(SCORES, (100 * counts / len(task.x_test)).tolist()):
             out[key].append(value)
+        out["task_confusion"].append((100 * inferred / len(task.x_test)).tolist())
     return out

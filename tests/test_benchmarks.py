@@ -1,4 +1,5 @@
 """hnlab.benchmarks settings and a tiny end-to-end run on the shipped subset; results table."""
+import numpy as np
 import pytest
 
 from hnlab.benchmarks import make_hnet, make_tnet, paper_settings, run_benchmark, smoke_settings, train_config
@@ -58,6 +59,9 @@ def test_tiny_run_learns_and_reports_every_key():
     assert r["data"] == "subset" and r["seeds"] == [0, 1] and len(r["acc_matrix"]) == 2
     assert r["final_acc"] == r["scenario_acc"]["cl2"] and r["scenario_acc"]["cl1"] > 80
     assert set(r["baselines"]) == {"finetune_target", "multitask"}
+    confusion = np.asarray(r["task_confusion"])  # mean over seeds; its diagonal is task inference
+    assert confusion.shape == (2, 2) and np.allclose(confusion.sum(1), 100)
+    assert np.allclose(np.diag(confusion), np.mean([run["task_inference"] for run in r["runs"]], axis=0))
     assert "| splitmnist-2 | CL2 | subset | xavier_harmonic, relu, epochs | 0.01 | 0, 1 | 30 |" in markdown_table([r])
 
 

@@ -1,4 +1,5 @@
 """Entropy task inference and the CL1/CL2/CL3 accuracies (hnlab.infer)."""
+import pytest
 import torch
 
 from hnlab.data import Task
@@ -52,3 +53,24 @@ def test_identical_networks_cannot_infer_the_task():
     tnet = MLP(2, (), 2, activation="linear")
     acc = scenario_accuracies(DirectWeights(tnet.param_shapes, 2), tnet, tasks)
     assert acc["task_inference"] == [100.0, 0.0] and acc["cl3"][1] == 0.0
+    # Equal entropies: argmin picks network 0 for every input of both tasks.
+    assert acc["task_confusion"] == [[100.0, 0.0], [100.0, 0.0]]
+
+
+def test_task_confusion_counts_where_each_input_went():
+    """Three networks over batches of 7: rows sum to 100, the diagonal is the task-inference
+    accuracy, and each entry matches a per-input count of the lowest-entropy network."""
+    torch.manual_seed(0)
+    tnet = MLP(2, (3,), 2, activation="tanh")
+    hnet = HMLP(tnet.param_shapes, 3, emb_dim=2, hidden=(4,))
+    tasks = [Task(str(t), torch.randn(5, 2), torch.randint(2, (5,)), torch.randn(16, 2) + t, torch.randint(2, (16,)))
+             for t in range(3)]
+    acc = scenario_accuracies(hnet, tnet, tasks, batch_size=7)
+    W = hnet([0, 1, 2]).detach()
+    for j, task in enumerate(tasks):
+        chosen = torch.stack([entropy(tnet(x.unsqueeze(0), W[k]).squeeze(0)) for k in range(3) for x in task.x_test])
+        chosen = chosen.view(3, -1).argmin(0)
+        expected = [100 * (chosen == k).float().mean().item() for k in range(3)]
+        assert acc["task_confusion"][j] == pytest.approx(expected)
+        assert sum(acc["task_confusion"][j]) == pytest.approx(100.0)
+        assert acc["task_confusion"][j][j] == pytest.approx(acc["task_inference"][j])

@@ -41,3 +41,17 @@ def methods_figure(results: dict) -> go.Figure:
     fig.update_layout(yaxis_range=[0, 100], yaxis_title="final test accuracy (%)",
                       title=_title(results, f"HNET vs baselines (baselines in CL{results['scenario']})"))
     return fig
+
+
+def task_inference_figure(results: dict) -> go.Figure:
+    """Where HNET+ENT sends each task's test inputs: row j, column k is the percent of task j's
+    inputs whose lowest-entropy network is task k's (mean over seeds). The diagonal is the
+    task-inference accuracy; a column that collects other rows is an over-confident network."""
+    C = np.asarray(results["task_confusion"], dtype=float)
+    labels = [f"task {j}" for j in range(len(C))]
+    fig = go.Figure(go.Heatmap(z=C, x=labels, y=labels, zmin=0, zmax=100, colorscale="Blues",
+                               text=np.round(C, 1), texttemplate="%{text}"))
+    fig.update_layout(title=_title(results, f"Task inference by entropy ({results['task_inference_acc']:.1f} % right)"),
+                      yaxis_autorange="reversed", xaxis_title="network with the lowest entropy",
+                      yaxis_title="true task")
+    return fig
