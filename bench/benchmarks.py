@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hnlab.benchmarks import BASELINES, paper_settings, run_benchmark  # noqa: E402
+from hnlab.benchmarks import BASELINES, check_run, paper_settings, run_benchmark  # noqa: E402
 from hnlab.data.mnist import load_mnist  # noqa: E402
 from hnlab.device import pick_device  # noqa: E402
 from hnlab.results import machine_info, write_results  # noqa: E402
@@ -24,7 +24,7 @@ from hnlab.results_table import write_table  # noqa: E402
 from hnlab.train import SAMPLINGS  # noqa: E402
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--benchmark", default="splitmnist", choices=["splitmnist", "permutedmnist"])
     p.add_argument("--scenario", type=int, default=1, choices=[1, 2, 3])
@@ -41,19 +41,29 @@ def parse_args(argv=None):
     p.add_argument("--device", default="auto")
     p.add_argument("--out", default=None, help="JSON path (default results/<benchmark>_cl<scenario>.json)")
     p.add_argument("--table", action="store_true", help="only regenerate results/README.md")
-    return p.parse_args(argv)
+    return p
+
+
+def checked_run(parser: argparse.ArgumentParser, args: argparse.Namespace):
+    """``(settings, device, baselines)``, or the parser's one-line error (exit 2) before any data loads."""
+    try:
+        s = paper_settings(args.benchmark, args.scenario, num_tasks=args.num_tasks, iters=args.iters,
+                           beta=args.beta, hnet_init=args.hnet_init, hnet_activation=args.hnet_activation,
+                           sampling=args.sampling)
+        baselines = check_run(args.seeds, args.first_seed, [b for b in args.baselines.split(",") if b])
+        return s, pick_device(args.device), baselines
+    except (ValueError, RuntimeError) as err:
+        parser.error(str(err))
 
 
 def main(argv=None) -> None:
-    args = parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.table:
         print(write_table(ROOT / "results"))
         return
-    device = pick_device(args.device)
-    s = paper_settings(args.benchmark, args.scenario, num_tasks=args.num_tasks, iters=args.iters, beta=args.beta,
-                       hnet_init=args.hnet_init, hnet_activation=args.hnet_activation, sampling=args.sampling)
+    s, device, baselines = checked_run(parser, args)
     data = load_mnist(device=device)
-    baselines = tuple(b for b in args.baselines.split(",") if b)
     start = time.perf_counter()
     results = run_benchmark(s, data, args.seeds, device, baselines, progress=True, first_seed=args.first_seed)
     results.update(device=str(device), machine=machine_info(device), wall_seconds=time.perf_counter() - start)

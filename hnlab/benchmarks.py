@@ -160,11 +160,28 @@ def run_baseline(name: str, s: Settings, tasks, seed: int, device, progress: boo
     return scenario_accuracies(hnet, tnet, tasks)
 
 
+def check_run(seeds: int, first_seed: int = 0, baselines=()) -> tuple[str, ...]:
+    """A clear error for a bad seed count, first seed or baseline name before anything trains;
+    returns the baselines as a tuple."""
+    def is_int(x):
+        return isinstance(x, int) and not isinstance(x, bool)
+
+    if not is_int(seeds) or seeds < 1:
+        raise ValueError(f"seeds must be a positive int, got {seeds!r}")
+    if not is_int(first_seed) or first_seed < 0:
+        raise ValueError(f"the first seed must be an int >= 0, got {first_seed!r}")
+    if isinstance(baselines, str):
+        raise ValueError(f"baselines must be a list of names from {BASELINES}, got the string {baselines!r}")
+    unknown = [b for b in baselines if b not in BASELINES]
+    if unknown:
+        raise ValueError(f"unknown baselines {unknown}; choose from {BASELINES}")
+    return tuple(baselines)
+
+
 def run_benchmark(s: Settings, data: MnistData, seeds: int = 3, device="cpu", baselines=BASELINES,
                   progress: bool = True, first_seed: int = 0) -> dict:
     """Run ``seeds`` seeds; the results dict the lesson and bench/benchmarks.py write as JSON."""
-    if not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"seeds must be a positive int, got {seeds!r}")
+    baselines = check_run(seeds, first_seed, baselines)
     start = time.perf_counter()
     runs = []
     for seed in range(first_seed, first_seed + seeds):

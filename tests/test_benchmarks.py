@@ -52,6 +52,33 @@ def test_hypernet_starts_from_the_authors_xavier_init():
     assert make_hnet(default, make_tnet(default))([0]).std().item() > 0.05
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(seeds=0), "seeds must be a positive int"),
+    (dict(seeds=True), "seeds must be a positive int"),
+    (dict(first_seed=-1), "first seed must be an int >= 0"),
+    (dict(baselines="multitask"), "list of names"),
+    (dict(baselines=("multitask", "ewc")), r"unknown baselines \['ewc'\]"),
+])
+def test_bad_run_arguments_fail_before_anything_trains(kwargs, message):
+    """``data=None``: the error must come before the first seed touches the data."""
+    with pytest.raises(ValueError, match=message):
+        run_benchmark(paper_settings("splitmnist", 1), None, **kwargs)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--seeds", "0"], "seeds must be a positive int"),
+    (["--baselines", "multitask,ewc"], "unknown baselines"),
+    (["--hnet-init", "glorot"], "unknown hnet_init"),
+])
+def test_benchmark_script_gives_one_usage_error_before_loading_data(argv, message, capsys, monkeypatch):
+    import bench.benchmarks as bench
+
+    monkeypatch.setattr(bench, "load_mnist", lambda **_: pytest.fail("data loaded despite bad arguments"))
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(argv)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
 def test_tiny_run_learns_and_reports_every_key():
     data = load_mnist(root="/nonexistent-hnlab-root", download=False, verbose=False)
     s = smoke_settings(paper_settings("splitmnist", 2, num_tasks=2))
