@@ -22,6 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hnlab.benchmarks import make_hnet, make_tnet, paper_settings, train_config  # noqa: E402
+from hnlab.cli import whole_number, whole_numbers  # noqa: E402
 from hnlab.data import Task  # noqa: E402
 from hnlab.device import reuse_freed_memory  # noqa: E402
 from hnlab.infer import scenario_accuracies  # noqa: E402
@@ -69,15 +70,15 @@ def ent_eval_seconds(n_test: int = 10000) -> float:
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True)
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--old", default="0,1,10,100", help="comma-separated numbers of old tasks")
-    p.add_argument("--ent-test-size", type=int, default=10000)
+    p.add_argument("--steps", type=whole_number(1), default=20)
+    p.add_argument("--old", type=whole_numbers(0), default="0,1,10,100", help="comma-separated numbers of old tasks")
+    p.add_argument("--ent-test-size", type=whole_number(1), default=10000)
     p.add_argument("--plain", action="store_true", help="plain batched regularizer instead of the Gram route")
     p.add_argument("--glibc-default", action="store_true",
                    help="leave glibc's malloc settings (no hnlab.device.reuse_freed_memory)")
     args = p.parse_args(argv)
     reused = False if args.glibc_default else reuse_freed_memory()
-    counts = [int(k) for k in args.old.split(",")]
+    counts = args.old
     result = {"step_seconds": {str(k): step_seconds(k, args.steps, args.plain, max(counts) + 1) for k in counts},
               "ent_eval_seconds": ent_eval_seconds(args.ent_test_size), "ent_test_size": args.ent_test_size,
               "regularizer": "plain" if args.plain else "fast (Gram)", "steps": args.steps,

@@ -15,7 +15,8 @@ import time
 
 import torch
 
-from hnlab.device import pick_device, seed_everything
+from hnlab.cli import device_choice, whole_number
+from hnlab.device import seed_everything
 from hnlab.init_experiments import fig1_target, held_out, init_statistics, load_images
 from hnlab.results import machine_info, write_results
 
@@ -25,14 +26,14 @@ METHODS = ("classical", "xavier", "kaiming", "xavier_harmonic", "hyperfan_in", "
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="results JSON path")
-    parser.add_argument("--width", type=int, default=500)
-    parser.add_argument("--depth", type=int, default=5)
-    parser.add_argument("--emb-dim", type=int, default=50)
-    parser.add_argument("--num-inputs", type=int, default=300)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--width", type=whole_number(1), default=500)
+    parser.add_argument("--depth", type=whole_number(1), default=5)
+    parser.add_argument("--emb-dim", type=whole_number(1), default=50)
+    parser.add_argument("--num-inputs", type=whole_number(1), default=300)
+    parser.add_argument("--device", type=device_choice, default="auto")
+    parser.add_argument("--seed", type=whole_number(0), default=0)
     args = parser.parse_args(argv)
-    device = pick_device(args.device)
+    device = args.device
     seed_everything(args.seed)
     start = time.perf_counter()
     _, _, x_test, y_test, source = load_images(device)

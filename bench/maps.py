@@ -15,6 +15,7 @@ from dataclasses import asdict
 import torch
 
 from hnlab.checkpoint import load_checkpoint, save_checkpoint
+from hnlab.cli import device_choice, whole_number
 from hnlab.data.mnist import load_mnist
 from hnlab.data.sequences import split_mnist
 from hnlab.benchmarks import make_hnet, make_tnet, train_config
@@ -25,18 +26,18 @@ from hnlab.train import train_continual
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--resolution", type=int, default=25)
-    ap.add_argument("--max-test", type=int, default=500)
-    ap.add_argument("--chunk-size", type=int, default=25, help="grid points per hypernet/target pass")
-    ap.add_argument("--train-iters", type=int, default=300, help="iterations per task before timing")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--resolution", type=whole_number(2), default=25)
+    ap.add_argument("--max-test", type=whole_number(1), default=500)
+    ap.add_argument("--chunk-size", type=whole_number(1), default=25, help="grid points per hypernet/target pass")
+    ap.add_argument("--train-iters", type=whole_number(1), default=300, help="iterations per task before timing")
+    ap.add_argument("--threads", type=whole_number(1), default=2)
     ap.add_argument("--checkpoint", default="runs/bench/maps_fig4.pt")
-    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--device", type=device_choice, default="cpu")
     ap.add_argument("--out", default="runs/bench/maps.json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    device = torch.device(args.device)
+    device = args.device
     data = load_mnist(device=device)
     tasks = split_mnist(data, device=device)
     cfg = fig4_settings(iters=args.train_iters)

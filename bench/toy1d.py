@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from hnlab.cli import device_choice, whole_number  # noqa: E402
 from hnlab.results import machine_info, write_results  # noqa: E402
 from hnlab.toy_experiment import ToyConfig, run_toy1d  # noqa: E402
 
@@ -22,9 +23,9 @@ from hnlab.toy_experiment import ToyConfig, run_toy1d  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="where to write the JSON")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for this tiny model)")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--seeds", type=whole_number(0), nargs="+", default=[0])
+    parser.add_argument("--threads", type=whole_number(1), default=1, help="torch threads (1 is fastest for this tiny model)")
+    parser.add_argument("--device", type=device_choice, default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     runs = []
@@ -38,7 +39,7 @@ def main() -> None:
               f"MSE hnet {[round(v, 4) for v in res['mse_hnet']]} finetune {[round(v, 3) for v in res['mse_finetune']]}",
               flush=True)
     first = runs[0]
-    out = {**first, "device": res["device"], "config": res["config"], "machine": machine_info(torch.device(args.device))}
+    out = {**first, "device": res["device"], "config": res["config"], "machine": machine_info(args.device)}
     if len(runs) > 1:
         out["per_seed"] = runs
     write_results(args.out, out)

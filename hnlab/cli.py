@@ -30,6 +30,43 @@ def parse_param(text: str) -> tuple[str, object]:
     return name.strip(), value
 
 
+def whole_number(minimum: int = 1):
+    """An argparse type for an int >= ``minimum``; the ``bench/`` scripts use it too, so a
+    bad count is one usage line instead of a traceback minutes later."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = "whole number"  # argparse names the type in its messages
+    return parse
+
+
+def whole_numbers(minimum: int = 0):
+    """An argparse type for a comma-separated list of ints >= ``minimum`` (``"0,1,10,100"``)."""
+    one = whole_number(minimum)
+
+    def parse(text: str) -> list[int]:
+        return [one(part) for part in text.split(",")]
+
+    parse.__name__ = "list of whole numbers"
+    return parse
+
+
+def device_choice(text: str):
+    """An argparse type: ``hnlab.device.pick_device(text)``, its error as one usage line."""
+    from .device import pick_device  # torch loads only for the scripts that need it
+
+    try:
+        return pick_device(text)
+    except (ValueError, RuntimeError) as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def find_notebooks(folder: Path, only: list[str] | None = None) -> list[Path]:
     """Lesson notebooks in reading order, optionally those whose name contains one of ``only``."""
     if not folder.is_dir():

@@ -45,7 +45,9 @@ def machine_info(device: torch.device) -> dict:
 
 
 def _clean(value):
-    """Make results JSON-safe: tensors to lists, NaN/inf to None."""
+    """Make results JSON-safe: tensors to lists, devices to their names, NaN/inf to None."""
+    if isinstance(value, torch.device):
+        return str(value)
     if isinstance(value, torch.Tensor):
         return _clean(value.tolist())
     if isinstance(value, dict):

@@ -66,7 +66,8 @@ def test_bad_run_arguments_fail_before_anything_trains(kwargs, message):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--seeds", "0"], "seeds must be a positive int"),
+    (["--seeds", "0"], "--seeds: must be at least 1"),
+    (["--device", "tpu"], "unknown device"),
     (["--baselines", "multitask,ewc"], "unknown baselines"),
     (["--hnet-init", "glorot"], "unknown hnet_init"),
 ])

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from hnlab import pick_device, seed_everything
-from hnlab.cli import absolute_data_root, headline, parse_param, print_table
+from hnlab.cli import absolute_data_root, device_choice, headline, parse_param, print_table, whole_number, whole_numbers
 from hnlab.results import check_params, smoke_default, write_results
 
 
@@ -16,6 +16,23 @@ def test_parse_param_reads_literals():
     assert parse_param("benchmark=splitmnist") == ("benchmark", "splitmnist")
     with pytest.raises(Exception, match="name=value"):
         parse_param("iters")
+
+
+def test_script_argument_types_turn_bad_values_into_one_usage_line():
+    """The bench/ scripts' counts and devices: a bad value stops argparse, not a run minutes later."""
+    import argparse
+
+    assert whole_number(1)("3") == 3 and whole_number(0)("0") == 0 and whole_numbers(0)("0,1,100") == [0, 1, 100]
+    for parse, text, message in [(whole_number(1), "0", "at least 1"), (whole_number(0), "-2", "at least 0"),
+                                 (whole_number(1), "2.5", "whole number"), (whole_numbers(0), "1,x", "whole number"),
+                                 (device_choice, "tpu", "unknown device")]:
+        with pytest.raises(argparse.ArgumentTypeError, match=message):
+            parse(text)
+    assert device_choice("cpu") == torch.device("cpu")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=whole_number(1))
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--steps", "0"])
 
 
 def test_headline_shows_short_numbers_only():
@@ -37,8 +54,9 @@ def test_results_table_prints_every_row(capsys, tmp_path):
 
 
 def test_write_results_is_json_safe(tmp_path):
-    path = write_results(tmp_path / "a" / "r.json", {"t": torch.tensor([1.0, 2.0]), "nan": math.nan, "x": 1})
-    assert json.loads(path.read_text()) == {"t": [1.0, 2.0], "nan": None, "x": 1}
+    path = write_results(tmp_path / "a" / "r.json", {"t": torch.tensor([1.0, 2.0]), "nan": math.nan, "x": 1,
+                                                     "device": torch.device("cpu")})
+    assert json.loads(path.read_text()) == {"t": [1.0, 2.0], "nan": None, "x": 1, "device": "cpu"}
 
 
 def test_check_params_names_every_wrong_parameter():
