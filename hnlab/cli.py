@@ -92,7 +92,7 @@ def execute(notebook: Path, out_dir: Path, params: dict) -> dict:
         pm.execute_notebook(str(notebook), str(executed), cwd=str(notebook.parent), kernel_name="python3",
                             parameters={**params, "results_path": str(results_path.resolve())}, progress_bar=False)
     except Exception as err:  # papermill keeps the executed copy up to the failing cell
-        row["status"] = f"FAILED: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
+        row["status"] = f"FAILED: {failure_reason(err)}"
     row["wall_seconds"] = time.perf_counter() - start
     if executed.exists():
         export_html(executed, out_dir / f"{stem}.html")
@@ -101,6 +101,15 @@ def execute(notebook: Path, out_dir: Path, params: dict) -> dict:
     elif row["status"] == "ok":
         row["status"] = "FAILED: no results JSON written"
     return row
+
+
+def failure_reason(err: Exception) -> str:
+    """One line on why a lesson failed: the notebook's own error (``ValueError: seeds must be ...``,
+    in cell N) rather than papermill's wrapper, whose message starts with a blank line."""
+    if hasattr(err, "ename"):
+        return f"{err.ename}: {err.evalue} (cell {err.cell_index})"[:300]
+    lines = [line for line in str(err).splitlines() if line.strip()]
+    return f"{type(err).__name__}: {lines[0][:200] if lines else ''}"
 
 
 def export_html(executed: Path, html_path: Path) -> None:

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from hnlab import pick_device, seed_everything
-from hnlab.cli import absolute_data_root, device_choice, headline, parse_param, print_table, whole_number, whole_numbers
+from hnlab.cli import absolute_data_root, device_choice, failure_reason, headline, parse_param, print_table, whole_number, whole_numbers
 from hnlab.results import check_params, smoke_default, write_results
 
 
@@ -33,6 +33,15 @@ def test_script_argument_types_turn_bad_values_into_one_usage_line():
     parser.add_argument("--steps", type=whole_number(1))
     with pytest.raises(SystemExit):
         parser.parse_args(["--steps", "0"])
+
+
+def test_a_failed_lesson_reports_the_notebooks_own_error():
+    from papermill.exceptions import PapermillExecutionError
+
+    err = PapermillExecutionError(cell_index=4, exec_count=3, source="run_benchmark(...)", ename="ValueError",
+                                  evalue="seeds must be a positive int, got 0", traceback=["..."])
+    assert failure_reason(err) == "ValueError: seeds must be a positive int, got 0 (cell 4)"
+    assert failure_reason(RuntimeError("\n\nkernel died\nmore")) == "RuntimeError: kernel died"
 
 
 def test_headline_shows_short_numbers_only():
