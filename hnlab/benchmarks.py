@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from . import metrics
+from .checks import check_count, is_int
 from .data.mnist import MnistData
 from .data.sequences import permuted_mnist, split_mnist
 from .hnets import ChunkedHMLP, DirectWeights
@@ -88,7 +89,7 @@ def paper_settings(benchmark: str = "splitmnist", scenario: int = 1, **overrides
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; choose from {sorted(values)}")
     values.update({k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items() if v})
-    if not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in values["hnet_hidden"]):
+    if not all(is_int(h) and h > 0 for h in values["hnet_hidden"]):
         raise ValueError(f"hnet_hidden must be positive ints such as [25, 25], got {list(values['hnet_hidden'])!r}")
     activation_fn(values["hnet_activation"])  # a clear error for an unknown name
     if values["hnet_init"] not in HNET_INITS:
@@ -163,13 +164,8 @@ def run_baseline(name: str, s: Settings, tasks, seed: int, device, progress: boo
 def check_run(seeds: int, first_seed: int = 0, baselines=()) -> tuple[str, ...]:
     """A clear error for a bad seed count, first seed or baseline name before anything trains;
     returns the baselines as a tuple."""
-    def is_int(x):
-        return isinstance(x, int) and not isinstance(x, bool)
-
-    if not is_int(seeds) or seeds < 1:
-        raise ValueError(f"seeds must be a positive int, got {seeds!r}")
-    if not is_int(first_seed) or first_seed < 0:
-        raise ValueError(f"the first seed must be an int >= 0, got {first_seed!r}")
+    check_count("seeds", seeds)
+    check_count("first_seed", first_seed, 0)
     if isinstance(baselines, str):
         raise ValueError(f"baselines must be a list of names from {BASELINES}, got the string {baselines!r}")
     unknown = [b for b in baselines if b not in BASELINES]

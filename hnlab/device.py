@@ -9,6 +9,8 @@ import sys
 import numpy as np
 import torch
 
+from .checks import is_int
+
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -38,7 +40,7 @@ def pick_device(device: str | torch.device = "auto") -> torch.device:
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch; return a torch generator seeded the same way."""
-    if not isinstance(seed, int) or isinstance(seed, bool):
+    if not is_int(seed):
         raise TypeError(f"seed must be an int, got {seed!r}")
     random.seed(seed)
     np.random.seed(seed % 2**32)

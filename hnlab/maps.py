@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
+from .checks import is_int
 from .data import Task
 from .hnets import HyperNetwork
 from .targets import MLP
@@ -125,7 +126,7 @@ def grid_axes(x_range, y_range, resolution) -> tuple[torch.Tensor, torch.Tensor]
     """Evenly spaced axes over ``x_range`` and ``y_range``; ``resolution`` is an int or ``(nx, ny)``."""
     nx, ny = (resolution, resolution) if isinstance(resolution, int) else tuple(resolution)
     for name, n in (("nx", nx), ("ny", ny)):
-        if not isinstance(n, int) or isinstance(n, bool) or n < 2:
+        if not is_int(n) or n < 2:
             raise ValueError(f"resolution must be an int >= 2 or a pair of them, got {resolution!r}")
     axes = []
     for name, rng, n in (("x_range", x_range, nx), ("y_range", y_range, ny)):
@@ -188,7 +189,7 @@ def scores_at(hnet: HyperNetwork, tnet: MLP, task: Task, task_id: int, task_emb:
     Embeddings go through the hypernetwork and the target ``chunk_size`` at a time; the test
     inputs (the first ``max_test`` of them, or all) are shared across that batch axis.
     """
-    if max_test is not None and (not isinstance(max_test, int) or isinstance(max_test, bool) or max_test < 1):
+    if max_test is not None and (not is_int(max_test) or max_test < 1):
         raise ValueError(f"max_test must be None (all test data) or a positive int, got {max_test!r}")
     x, y = task.x_test[:max_test], task.y_test[:max_test]
     head, out = head_of(tnet, task_id), []

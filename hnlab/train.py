@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .checks import check_count
 from .data import Task
 from .device import reuse_freed_memory
 from .fast_regularizer import FastOutputRegularizer, supports_fast_regularizer
@@ -54,15 +55,13 @@ class TrainConfig:
 
     def __post_init__(self):
         for name in ("iters", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            check_count(name, getattr(self, name))
         for name in ("lr", "beta"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-        if self.reg_subset is not None and (not isinstance(self.reg_subset, int) or self.reg_subset < 1):
-            raise ValueError(f"reg_subset must be None or a positive int, got {self.reg_subset!r}")
+        if self.reg_subset is not None:
+            check_count("reg_subset (None: every old task)", self.reg_subset)
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         check_sampling(self.sampling)

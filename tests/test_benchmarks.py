@@ -55,7 +55,7 @@ def test_hypernet_starts_from_the_authors_xavier_init():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(seeds=0), "seeds must be a positive int"),
     (dict(seeds=True), "seeds must be a positive int"),
-    (dict(first_seed=-1), "first seed must be an int >= 0"),
+    (dict(first_seed=-1), "first_seed must be an int >= 0"),
     (dict(baselines="multitask"), "list of names"),
     (dict(baselines=("multitask", "ewc")), r"unknown baselines \['ewc'\]"),
 ])

@@ -68,6 +68,17 @@ def test_write_results_is_json_safe(tmp_path):
     assert json.loads(path.read_text()) == {"t": [1.0, 2.0], "nan": None, "x": 1, "device": "cpu"}
 
 
+def test_check_count_refuses_bools_floats_and_out_of_range_counts():
+    from hnlab.checks import check_count
+
+    assert check_count("seeds", 3) == 3 and check_count("val_size", 0, 0) == 0
+    for value, low, high, message in [(0, 1, None, "seeds must be a positive int, got 0"),
+                                      (True, 1, None, "got True"), (2.0, 1, None, "got 2.0"),
+                                      (-1, 0, None, "an int >= 0"), (6, 1, 5, "an int between 1 and 5, got 6")]:
+        with pytest.raises(ValueError, match=message):
+            check_count("seeds", value, low, high)
+
+
 def test_check_params_names_every_wrong_parameter():
     check_params(seed=(0, int), beta=(0.1, (int, float)))
     with pytest.raises(TypeError, match=r"seed='1'.*smoke=1"):

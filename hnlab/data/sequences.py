@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils._pytree import tree_map
 
+from ..checks import check_count
 from .mnist import MnistData
 from .task import Task
 
@@ -22,12 +23,6 @@ SPLIT_PAIRS = ((0, 1), (2, 3), (4, 5), (6, 7), (8, 9))
 def _check_data(data) -> None:
     if not isinstance(data, MnistData):
         raise TypeError(f"expected MnistData from hnlab.data.mnist.load_mnist, got {type(data).__name__}")
-
-
-def _check_count(name: str, value, low: int, high: int | None = None) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be an int {bound}, got {value!r}")
 
 
 def _validation_cut(n: int, val_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -46,8 +41,8 @@ def split_mnist(data: MnistData, num_tasks: int = 5, device=None, val_size: int 
     as its test set (for tuning without touching the real test set).
     """
     _check_data(data)
-    _check_count("num_tasks", num_tasks, 1, len(SPLIT_PAIRS))
-    _check_count("val_size", val_size, 0)
+    check_count("num_tasks", num_tasks, 1, len(SPLIT_PAIRS))
+    check_count("val_size", val_size, 0)
     device = data.x_train.device if device is None else device
     generator = torch.Generator().manual_seed(seed)
     tasks = []
@@ -120,8 +115,8 @@ def permuted_mnist(data: MnistData, num_tasks: int = 10, seed: int = 0, device=N
     padded 32x32 images (1024 inputs). Task 0 is plain MNIST when ``identity_first``.
     ``val_size`` holds out training images as each task's test set (see ``split_mnist``)."""
     _check_data(data)
-    _check_count("num_tasks", num_tasks, 1, 1000)
-    _check_count("val_size", val_size, 0)
+    check_count("num_tasks", num_tasks, 1, 1000)
+    check_count("val_size", val_size, 0)
     device = data.x_train.device if device is None else device
     x_tr, y_tr = pad_to_32(data.x_train).to(device), data.y_train.to(device)
     x_te, y_te = pad_to_32(data.x_test).to(device), data.y_test.to(device)
