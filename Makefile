@@ -10,7 +10,7 @@ export HNLAB_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: install run test lab bench clean
+.PHONY: install run test lint lab bench clean
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,13 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) -m hnlab.cli run
 
-test: $(STAMP)
+test: $(STAMP) lint
 	HNLAB_SMOKE=1 $(PY) -m pytest tests
 	HNLAB_SMOKE=1 $(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check hnlab bench tests
+	$(VENV)/bin/ruff format --check hnlab bench tests
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks

@@ -6,9 +6,11 @@ Paper's chunked hypernet (25-25 ELU, chunk 78,000, task emb 24, chunk emb 8), 10
 target, batch 128, look-ahead on. Every measurement uses the same networks: one shared
 10-way head and embeddings for the largest task count, so that only the number of
 protected tasks changes (a multi-head target would grow by a head per task). The
-regularizer is hnlab.fast_regularizer (``--plain``: the batched plain formula). Also times
-HNET+ENT over the PermutedMNIST-10 test sets. Random inputs stand in for images: the cost of a step does not depend on pixel values.
+regularizer is hnlab.regularizers.fast (``--plain``: the batched plain formula). Also times
+HNET+ENT over the PermutedMNIST-10 test sets. Random inputs stand in for images: the cost of a
+step does not depend on pixel values.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,18 +23,23 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hnlab.benchmarks import make_hnet, make_tnet, paper_settings, train_config  # noqa: E402
 from hnlab.cli import whole_number, whole_numbers  # noqa: E402
 from hnlab.data import Task  # noqa: E402
 from hnlab.device import reuse_freed_memory  # noqa: E402
+from hnlab.experiments.benchmarks import make_hnet, make_tnet, paper_settings, train_config  # noqa: E402
 from hnlab.infer import scenario_accuracies  # noqa: E402
 from hnlab.results import machine_info, write_results  # noqa: E402
 from hnlab.train import train_task  # noqa: E402
 
 
 def fake_task(n_train: int, n_test: int) -> Task:
-    return Task("random", torch.rand(n_train, 1024), torch.randint(10, (n_train,)),
-                torch.rand(n_test, 1024), torch.randint(10, (n_test,)))
+    return Task(
+        "random",
+        torch.rand(n_train, 1024),
+        torch.randint(10, (n_train,)),
+        torch.rand(n_test, 1024),
+        torch.randint(10, (n_test,)),
+    )
 
 
 def step_seconds(old_tasks: int, steps: int, plain: bool, num_tasks: int) -> float:
@@ -74,16 +81,23 @@ def main(argv=None) -> None:
     p.add_argument("--old", type=whole_numbers(0), default="0,1,10,100", help="comma-separated numbers of old tasks")
     p.add_argument("--ent-test-size", type=whole_number(1), default=10000)
     p.add_argument("--plain", action="store_true", help="plain batched regularizer instead of the Gram route")
-    p.add_argument("--glibc-default", action="store_true",
-                   help="leave glibc's malloc settings (no hnlab.device.reuse_freed_memory)")
+    p.add_argument(
+        "--glibc-default",
+        action="store_true",
+        help="leave glibc's malloc settings (no hnlab.device.reuse_freed_memory)",
+    )
     args = p.parse_args(argv)
     reused = False if args.glibc_default else reuse_freed_memory()
     counts = args.old
-    result = {"step_seconds": {str(k): step_seconds(k, args.steps, args.plain, max(counts) + 1) for k in counts},
-              "ent_eval_seconds": ent_eval_seconds(args.ent_test_size), "ent_test_size": args.ent_test_size,
-              "regularizer": "plain" if args.plain else "fast (Gram)", "steps": args.steps,
-              "reuse_freed_memory": reused,
-              "machine": machine_info(torch.device("cpu"))}
+    result = {
+        "step_seconds": {str(k): step_seconds(k, args.steps, args.plain, max(counts) + 1) for k in counts},
+        "ent_eval_seconds": ent_eval_seconds(args.ent_test_size),
+        "ent_test_size": args.ent_test_size,
+        "regularizer": "plain" if args.plain else "fast (Gram)",
+        "steps": args.steps,
+        "reuse_freed_memory": reused,
+        "machine": machine_info(torch.device("cpu")),
+    }
     write_results(args.out, result)
     print(result)
 

@@ -8,6 +8,7 @@ inputs when MNIST is missing). For each init method it records ``weight_var_x_fa
 
     python bench/init_variance.py --out runs/bench/init_variance.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,7 +18,7 @@ import torch
 
 from hnlab.cli import device_choice, whole_number
 from hnlab.device import seed_everything
-from hnlab.init_experiments import fig1_target, held_out, init_statistics, load_images
+from hnlab.experiments.init import fig1_target, held_out, init_statistics, load_images
 from hnlab.results import machine_info, write_results
 
 METHODS = ("classical", "xavier", "kaiming", "xavier_harmonic", "hyperfan_in", "hyperfan_out")
@@ -41,12 +42,18 @@ def main(argv=None) -> dict:
     tnet = fig1_target(args.width, args.depth, "tanh")
     stats = init_statistics(tnet, METHODS, x, y, emb_dim=args.emb_dim, seed=args.seed)
     results = {method: diag.summary() for method, diag in stats.items()}
-    results.update(data=source, seconds=time.perf_counter() - start, machine=machine_info(device),
-                   config={**vars(args), "activation": "tanh", "methods": list(METHODS)})
+    results.update(
+        data=source,
+        seconds=time.perf_counter() - start,
+        machine=machine_info(device),
+        config={**vars(args), "activation": "tanh", "methods": list(METHODS)},
+    )
     write_results(args.out, results)
     for method in METHODS:
-        print(f"{method:16s} Var(W)*fan_in {fmt(results[method]['weight_var_x_fan_in'])}"
-              f"  Var(act) {fmt(results[method]['activation_var'])}")
+        print(
+            f"{method:16s} Var(W)*fan_in {fmt(results[method]['weight_var_x_fan_in'])}"
+            f"  Var(act) {fmt(results[method]['activation_var'])}"
+        )
     print(f"data={source} seconds={results['seconds']:.1f} -> {args.out}")
     return results
 

@@ -6,6 +6,7 @@ test images each. Writes JSON to ``--out``.
 
     .venv/bin/python bench/maps.py --out runs/bench/maps.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,8 @@ from hnlab.checkpoint import load_checkpoint, save_checkpoint
 from hnlab.cli import device_choice, whole_number
 from hnlab.data.mnist import load_mnist
 from hnlab.data.sequences import split_mnist
-from hnlab.benchmarks import make_hnet, make_tnet, train_config
-from hnlab.maps import all_task_maps, extent_around, fig4_settings, learned_points
+from hnlab.experiments.benchmarks import fig4_settings, make_hnet, make_tnet, train_config
+from hnlab.maps import all_task_maps, extent_around, learned_points
 from hnlab.results import machine_info, write_results
 from hnlab.train import train_continual
 
@@ -54,16 +55,34 @@ def main() -> None:
     points, _ = learned_points(hnet)
     x_range, y_range = extent_around(points, margin=1.0)
     start = time.perf_counter()
-    maps = all_task_maps(hnet, tnet, tasks, x_range=x_range, y_range=y_range, resolution=args.resolution,
-                         chunk_size=args.chunk_size, max_test=args.max_test)
+    maps = all_task_maps(
+        hnet,
+        tnet,
+        tasks,
+        x_range=x_range,
+        y_range=y_range,
+        resolution=args.resolution,
+        chunk_size=args.chunk_size,
+        max_test=args.max_test,
+    )
     seconds = time.perf_counter() - start
     own = [float(m.values.max()) for m in maps]
-    print(f"{args.resolution}x{args.resolution} map x {len(tasks)} tasks x {args.max_test} test images: "
-          f"{seconds:.1f} s on {args.threads} threads ({trained}; data {data.source})")
-    write_results(args.out, {"seconds": seconds, "grid_points": args.resolution ** 2 * len(tasks),
-                             "per_task_seconds": [m.seconds for m in maps], "max_accuracy": own,
-                             "config": vars(args) | {"fig4": asdict(cfg)}, "data": data.source,
-                             "machine": machine_info(device)})
+    print(
+        f"{args.resolution}x{args.resolution} map x {len(tasks)} tasks x {args.max_test} test images: "
+        f"{seconds:.1f} s on {args.threads} threads ({trained}; data {data.source})"
+    )
+    write_results(
+        args.out,
+        {
+            "seconds": seconds,
+            "grid_points": args.resolution**2 * len(tasks),
+            "per_task_seconds": [m.seconds for m in maps],
+            "max_accuracy": own,
+            "config": vars(args) | {"fig4": asdict(cfg)},
+            "data": data.source,
+            "machine": machine_info(device),
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Save and load a trained hypernetwork with the config that made it (notebooks/01_toy1d.ipynb)."""
+
 from __future__ import annotations
 
 import os
@@ -44,14 +45,17 @@ def load_checkpoint(path, model: nn.Module, config: dict) -> dict:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
-        raise CheckpointMismatch(f"{path} is not a readable hnlab checkpoint ({err}); delete it and train again") from err
+        raise CheckpointMismatch(
+            f"{path} is not a readable hnlab checkpoint ({err}); delete it and train again"
+        ) from err
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointMismatch(f"{path} is not an hnlab checkpoint ({FORMAT}); delete it and train again")
     saved = payload["config"]
     if saved != config:
         keys = sorted(k for k in set(saved) | set(config) if saved.get(k) != config.get(k))
         diffs = ", ".join(f"{k}: saved {saved.get(k)!r} vs now {config.get(k)!r}" for k in keys)
-        raise CheckpointMismatch(f"{path} was saved with another config ({diffs}); "
-                                 "use the matching settings or train a new model")
+        raise CheckpointMismatch(
+            f"{path} was saved with another config ({diffs}); use the matching settings or train a new model"
+        )
     model.load_state_dict(payload["state"])
     return payload["extra"]

@@ -3,6 +3,7 @@
 The lessons pass their parameters straight in (notebooks/03_benchmarks.ipynb), so a bool
 where an int belongs (``True`` is an int to Python) is refused too.
 """
+
 from __future__ import annotations
 
 

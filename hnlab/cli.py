@@ -4,6 +4,7 @@
 with its default parameters into ``runs/<timestamp>/``, writes an HTML page per notebook
 (plotly figures included) and prints a table of each notebook's results JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,6 +34,7 @@ def parse_param(text: str) -> tuple[str, object]:
 def whole_number(minimum: int = 1):
     """An argparse type for an int >= ``minimum``; the ``bench/`` scripts use it too, so a
     bad count is one usage line instead of a traceback minutes later."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -89,8 +91,14 @@ def execute(notebook: Path, out_dir: Path, params: dict) -> dict:
     row = {"notebook": stem, "status": "ok", "results": None}
     start = time.perf_counter()
     try:
-        pm.execute_notebook(str(notebook), str(executed), cwd=str(notebook.parent), kernel_name="python3",
-                            parameters={**params, "results_path": str(results_path.resolve())}, progress_bar=False)
+        pm.execute_notebook(
+            str(notebook),
+            str(executed),
+            cwd=str(notebook.parent),
+            kernel_name="python3",
+            parameters={**params, "results_path": str(results_path.resolve())},
+            progress_bar=False,
+        )
     except Exception as err:  # papermill keeps the executed copy up to the failing cell
         row["status"] = f"FAILED: {failure_reason(err)}"
     row["wall_seconds"] = time.perf_counter() - start
@@ -135,7 +143,7 @@ def headline(results: dict | None, width: int = 70) -> str:
         elif isinstance(value, list) and 0 < len(value) <= 10 and all(isinstance(v, (int, float)) for v in value):
             parts.append(f"{key}=[{', '.join(f'{v:.3g}' for v in value)}]")
     text = "  ".join(parts)
-    return text if len(text) <= width * 3 else text[:width * 3] + "..."
+    return text if len(text) <= width * 3 else text[: width * 3] + "..."
 
 
 def device_cell(results: dict) -> str:

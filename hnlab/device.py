@@ -1,4 +1,5 @@
 """Device choice and seeding, shared by every lesson (introduced in notebooks/01_toy1d.ipynb)."""
+
 from __future__ import annotations
 
 import ctypes

@@ -10,6 +10,7 @@ one batched call ``tnet(x, W [T, P]) -> [T, B, out]``. Introduced in notebooks/0
   within-task label is right (SplitMNIST: which digit of the pair; PermutedMNIST: the digit).
 - CL3: also the task must be right (SplitMNIST: the digit out of 10).
 """
+
 from __future__ import annotations
 
 import torch
@@ -67,14 +68,24 @@ def scenario_accuracies(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], batch_
     for j, task in enumerate(tasks):
         counts, inferred = torch.zeros(4), torch.zeros(len(tasks))
         for start in range(0, len(task.x_test), batch_size):
-            x = task.x_test[start:start + batch_size]
-            y = task.y_test[start:start + batch_size]
+            x = task.x_test[start : start + batch_size]
+            y = task.y_test[start : start + batch_size]
             logits = per_network_logits(tnet, x, W)
             task_hat, label_hat = infer_from_logits(logits)
             given = logits[j]
             right_task = task_hat == j
-            counts += torch.stack([(given.argmax(-1) == y).sum(), (label_hat == y).sum(),
-                                   ((label_hat == y) & right_task).sum(), right_task.sum()]).float().cpu()
+            counts += (
+                torch.stack(
+                    [
+                        (given.argmax(-1) == y).sum(),
+                        (label_hat == y).sum(),
+                        ((label_hat == y) & right_task).sum(),
+                        right_task.sum(),
+                    ]
+                )
+                .float()
+                .cpu()
+            )
             inferred += torch.bincount(task_hat, minlength=len(tasks)).float().cpu()
         for key, value in zip(SCORES, (100 * counts / len(task.x_test)).tolist()):
             out[key].append(value)

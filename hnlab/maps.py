@@ -10,6 +10,7 @@ Embeddings with more than two dimensions are mapped on a 2D slice, an ``Embeddin
 (for example ``EmbeddingPlane.through(E[0], E[1], E[2])``, the plane through three
 learned embeddings).
 """
+
 from __future__ import annotations
 
 import math
@@ -36,7 +37,7 @@ class EmbeddingPlane:
     v: torch.Tensor  # [E]
 
     @classmethod
-    def identity(cls, emb_dim: int = 2) -> "EmbeddingPlane":
+    def identity(cls, emb_dim: int = 2) -> EmbeddingPlane:
         """The plane of the first two embedding coordinates (all of it when ``emb_dim == 2``)."""
         if emb_dim < 2:
             raise ValueError(f"an embedding plane needs emb_dim >= 2, got {emb_dim}")
@@ -44,7 +45,7 @@ class EmbeddingPlane:
         return cls(torch.zeros(emb_dim), eye[0], eye[1])
 
     @classmethod
-    def through(cls, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> "EmbeddingPlane":
+    def through(cls, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> EmbeddingPlane:
         """The plane through three embeddings: ``a`` at (0, 0), ``b`` on the first axis."""
         a, b, c = (t.detach().float().cpu() for t in (a, b, c))
         u = b - a
@@ -114,8 +115,15 @@ class EmbeddingMap:
         return {"level": level, "area": self.good_area(level), "grid_area": grid_area, "touches_edge": edge}
 
     def to_dict(self) -> dict:
-        return {"task_id": self.task_id, "task_name": self.task_name, "metric": self.metric,
-                "xs": self.xs, "ys": self.ys, "values": self.values, "seconds": self.seconds}
+        return {
+            "task_id": self.task_id,
+            "task_name": self.task_name,
+            "metric": self.metric,
+            "xs": self.xs,
+            "ys": self.ys,
+            "values": self.values,
+            "seconds": self.seconds,
+        }
 
 
 def _step(axis: torch.Tensor) -> float:
@@ -125,7 +133,7 @@ def _step(axis: torch.Tensor) -> float:
 def grid_axes(x_range, y_range, resolution) -> tuple[torch.Tensor, torch.Tensor]:
     """Evenly spaced axes over ``x_range`` and ``y_range``; ``resolution`` is an int or ``(nx, ny)``."""
     nx, ny = (resolution, resolution) if isinstance(resolution, int) else tuple(resolution)
-    for name, n in (("nx", nx), ("ny", ny)):
+    for n in (nx, ny):
         if not is_int(n) or n < 2:
             raise ValueError(f"resolution must be an int >= 2 or a pair of them, got {resolution!r}")
     axes = []
@@ -158,8 +166,10 @@ def default_plane(hnet: HyperNetwork) -> EmbeddingPlane:
     if hnet.emb_dim == 2:
         return EmbeddingPlane.identity(2)
     if hnet.emb_dim < 2 or hnet.num_tasks < 3:
-        raise ValueError(f"cannot choose a plane for {hnet.emb_dim}-D embeddings of {hnet.num_tasks} tasks; "
-                         "give one with EmbeddingPlane.through(a, b, c)")
+        raise ValueError(
+            f"cannot choose a plane for {hnet.emb_dim}-D embeddings of {hnet.num_tasks} tasks; "
+            "give one with EmbeddingPlane.through(a, b, c)"
+        )
     return EmbeddingPlane.through(*hnet.task_embeddings([0, 1, 2]))
 
 
@@ -175,15 +185,25 @@ def _check_map_inputs(hnet: HyperNetwork, task_id: int, plane: EmbeddingPlane, c
     if not isinstance(task_id, int) or not 0 <= task_id < hnet.num_tasks:
         raise ValueError(f"task_id {task_id!r} out of range: this hypernetwork has {hnet.num_tasks} tasks")
     if plane.emb_dim != hnet.emb_dim:
-        raise ValueError(f"the plane lives in {plane.emb_dim}-D but the hypernetwork's embeddings are "
-                         f"{hnet.emb_dim}-D; build it with EmbeddingPlane.identity({hnet.emb_dim}) or .through(...)")
+        raise ValueError(
+            f"the plane lives in {plane.emb_dim}-D but the hypernetwork's embeddings are "
+            f"{hnet.emb_dim}-D; build it with EmbeddingPlane.identity({hnet.emb_dim}) or .through(...)"
+        )
     if not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
 
 
 @torch.no_grad()
-def scores_at(hnet: HyperNetwork, tnet: MLP, task: Task, task_id: int, task_emb: torch.Tensor,
-              chunk_size: int = 64, max_test: int | None = None, progress: bool = False) -> torch.Tensor:
+def scores_at(
+    hnet: HyperNetwork,
+    tnet: MLP,
+    task: Task,
+    task_id: int,
+    task_emb: torch.Tensor,
+    chunk_size: int = 64,
+    max_test: int | None = None,
+    progress: bool = False,
+) -> torch.Tensor:
     """Task ``task_id``'s test score ``[N]`` with the networks generated at embeddings ``task_emb [N, E]``.
 
     Embeddings go through the hypernetwork and the target ``chunk_size`` at a time; the test
@@ -201,9 +221,19 @@ def scores_at(hnet: HyperNetwork, tnet: MLP, task: Task, task_id: int, task_emb:
 
 
 @torch.no_grad()
-def embedding_map(hnet: HyperNetwork, tnet: MLP, task: Task, task_id: int, x_range=(-3, 3), y_range=(-3, 3),
-                  resolution=25, plane: EmbeddingPlane | None = None, chunk_size: int = 64,
-                  max_test: int | None = None, progress: bool = True) -> EmbeddingMap:
+def embedding_map(
+    hnet: HyperNetwork,
+    tnet: MLP,
+    task: Task,
+    task_id: int,
+    x_range=(-3, 3),
+    y_range=(-3, 3),
+    resolution=25,
+    plane: EmbeddingPlane | None = None,
+    chunk_size: int = 64,
+    max_test: int | None = None,
+    progress: bool = True,
+) -> EmbeddingMap:
     """Task ``task_id``'s test score over a grid of the embedding plane (see module docstring).
 
     ``plane`` defaults to the embedding space itself (2D embeddings only); ``max_test`` caps
@@ -219,8 +249,9 @@ def embedding_map(hnet: HyperNetwork, tnet: MLP, task: Task, task_id: int, x_ran
     hnet.eval()
     values = scores_at(hnet, tnet, task, task_id, plane.embed(coords), chunk_size, max_test, progress)
     hnet.train(was_training)
-    return EmbeddingMap(task_id, task.name, task.metric, xs, ys, values.reshape(len(ys), len(xs)),
-                        time.perf_counter() - start)
+    return EmbeddingMap(
+        task_id, task.name, task.metric, xs, ys, values.reshape(len(ys), len(xs)), time.perf_counter() - start
+    )
 
 
 def all_task_maps(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], **kwargs) -> list[EmbeddingMap]:
@@ -237,16 +268,6 @@ def cross_scores(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], max_test: int
     """
     emb = hnet.task_embeddings(list(range(len(tasks))))
     return torch.stack([scores_at(hnet, tnet, task, i, emb, max_test=max_test) for i, task in enumerate(tasks)])
-
-
-# -- the Fig. 4 setting --------------------------------------------------------------
-def fig4_settings(iters: int | None = None):
-    """SplitMNIST CL1 with the paper's settings (``hnlab.benchmarks.paper_settings``: target
-    400-400 with one head per task, chunked hypernetwork 10-10, chunks of 42,000, Adam 1e-3,
-    batch 128, beta 0.01, 2000 iterations per task unless ``iters``) and 2D task embeddings."""
-    from .benchmarks import paper_settings  # imported here: benchmarks pulls in the MNIST readers
-
-    return paper_settings("splitmnist", 1, emb_dim=2, iters=iters)
 
 
 def task_summaries(maps: list[EmbeddingMap], cross: torch.Tensor, fraction: float = 0.9) -> list[dict]:

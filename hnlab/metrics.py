@@ -4,6 +4,7 @@
 ../shared/papers/README.md; introduced in notebooks/01_toy1d.ipynb (MSE) and
 notebooks/03_benchmarks.ipynb (accuracy).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -64,8 +65,12 @@ def forward_transfer(matrix, untrained) -> float:
 
 def summary(matrix, untrained=None) -> dict:
     """All metrics as a JSON-ready dict."""
-    out = {"final": final_mean(matrix), "during": during_mean(matrix), "bwt": backward_transfer(matrix),
-           "forgetting": forgetting(matrix)}
+    out = {
+        "final": final_mean(matrix),
+        "during": during_mean(matrix),
+        "bwt": backward_transfer(matrix),
+        "forgetting": forgetting(matrix),
+    }
     if untrained is not None:
         out["fwt"] = forward_transfer(matrix, untrained)
     return out

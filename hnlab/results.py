@@ -2,6 +2,7 @@
 
 See the notebook contract in ../shared/DESIGN.md; used by every notebook in notebooks/.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,12 @@ def check_params(**params) -> None:
 
 def machine_info(device: torch.device) -> dict:
     """Where a result was measured: device, CPU threads, torch version."""
-    info = {"device": str(device), "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "platform": platform.platform(terse=True)}
+    info = {
+        "device": str(device),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "platform": platform.platform(terse=True),
+    }
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info

@@ -5,6 +5,7 @@ tensors and applies them from a flat vector ``W`` of shape ``[P]`` or a batch of
 ``[T, P]`` (one network per task, all evaluated in one call). Introduced in
 notebooks/01_toy1d.ipynb.
 """
+
 from __future__ import annotations
 
 import math
@@ -57,8 +58,15 @@ class MLP(nn.Module):
     Weights are laid out layer by layer, weight then bias, in ``param_shapes`` order.
     """
 
-    def __init__(self, in_features: int, hidden: tuple[int, ...] | list[int], out_features: int,
-                 activation: str = "relu", num_heads: int = 1, bias: bool = True):
+    def __init__(
+        self,
+        in_features: int,
+        hidden: tuple[int, ...] | list[int],
+        out_features: int,
+        activation: str = "relu",
+        num_heads: int = 1,
+        bias: bool = True,
+    ):
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features), ("num_heads", num_heads)):
             if not isinstance(value, int) or value < 1:
@@ -84,9 +92,15 @@ class MLP(nn.Module):
 
     def config(self) -> dict:
         """The constructor arguments, for checkpoints and results JSON."""
-        return {"kind": "mlp", "in_features": self.in_features, "hidden": list(self.hidden),
-                "out_features": self.out_features, "activation": self.activation,
-                "num_heads": self.num_heads, "bias": self.has_bias}
+        return {
+            "kind": "mlp",
+            "in_features": self.in_features,
+            "hidden": list(self.hidden),
+            "out_features": self.out_features,
+            "activation": self.activation,
+            "num_heads": self.num_heads,
+            "bias": self.has_bias,
+        }
 
     def unflatten(self, W: torch.Tensor) -> list[torch.Tensor]:
         """Split ``W [T, P]`` into per-tensor views ``[T, *shape]``."""
@@ -116,4 +130,4 @@ class MLP(nn.Module):
         """The ``out_features`` outputs of head ``head``."""
         if not 0 <= head < self.num_heads:
             raise ValueError(f"head {head} out of range for a target with {self.num_heads} heads")
-        return y[..., head * self.out_features:(head + 1) * self.out_features]
+        return y[..., head * self.out_features : (head + 1) * self.out_features]

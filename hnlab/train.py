@@ -6,6 +6,7 @@ other. With ``beta > 0`` the output regularizer protects the old tasks; with
 score matrix ``R[i][j]`` (``hnlab.metrics``). ``hnets.DirectWeights`` in place of a
 hypernetwork trains the target network directly (the fine-tuning baseline).
 """
+
 from __future__ import annotations
 
 import time
@@ -18,11 +19,16 @@ from tqdm.auto import tqdm
 from .checks import check_count
 from .data import Task
 from .device import reuse_freed_memory
-from .fast_regularizer import FastOutputRegularizer, supports_fast_regularizer
 from .hnets import HyperNetwork
-from .regularizers import has_fused_adam, lookahead_step, output_regularizer, regularizer_targets
+from .regularizers import (
+    FastOutputRegularizer,
+    has_fused_adam,
+    lookahead_step,
+    output_regularizer,
+    regularizer_targets,
+    supports_fast_regularizer,
+)
 from .targets import MLP
-
 
 OPTIMIZERS = ("adam", "sgd")
 SAMPLINGS = ("replacement", "epochs")
@@ -35,7 +41,7 @@ class TrainConfig:
     ``reg_subset``: regularize a random subset of this many old tasks per step
     (von Oswald App. D); ``None`` uses all old tasks. ``fast_reg``: compute the penalty
     from the hypernetwork's linear head without generating the old tasks' weights
-    (``hnlab.fast_regularizer``, same value; used when the hypernetwork has such a head).
+    (``hnlab.regularizers.fast``, same value; used when the hypernetwork has such a head).
     ``optimizer``: ``"adam"`` (von Oswald et al.) or ``"sgd"``, plain SGD as in Chang et
     al.'s Fig. 4 (notebooks/02_init_variance.ipynb). ``sampling``: how batches are drawn,
     ``"replacement"`` (uniformly at random) or ``"epochs"`` (sweeps through the task's data in
@@ -153,8 +159,15 @@ def _check_models(hnet: HyperNetwork, tnet: MLP, tasks: list[Task]) -> None:
         raise ValueError(f"{len(tasks)} tasks but the hypernetwork has embeddings for {hnet.num_tasks}")
 
 
-def train_task(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], task_id: int, cfg: TrainConfig,
-               generator: torch.Generator | None = None, progress=None) -> list[float]:
+def train_task(
+    hnet: HyperNetwork,
+    tnet: MLP,
+    tasks: list[Task],
+    task_id: int,
+    cfg: TrainConfig,
+    generator: torch.Generator | None = None,
+    progress=None,
+) -> list[float]:
     """Learn ``tasks[task_id]`` while the regularizer protects tasks ``0..task_id-1``.
 
     Returns the task loss every 10 steps. ``progress`` is a tqdm bar to advance (or None).
@@ -189,7 +202,7 @@ def _batches(n: int, cfg: TrainConfig, generator) -> torch.Tensor:
     if cfg.sampling == "epochs":
         epochs = -(-cfg.iters * cfg.batch_size // n)
         order = torch.cat([torch.randperm(n, generator=generator) for _ in range(epochs)])
-        return order[:cfg.iters * cfg.batch_size].view(cfg.iters, cfg.batch_size)
+        return order[: cfg.iters * cfg.batch_size].view(cfg.iters, cfg.batch_size)
     return torch.randint(n, (cfg.iters, cfg.batch_size), generator=generator)
 
 
@@ -207,6 +220,7 @@ def old_task_penalty(hnet: HyperNetwork, task_id: int, cfg: TrainConfig, generat
         def gram(it, optimizer):
             index = None if subsets is None else subsets[it]
             return fast(index=index) if optimizer is None else fast.penalty_with_lookahead(optimizer, index)
+
         return gram
     targets = regularizer_targets(hnet, old_ids)
 
@@ -215,11 +229,12 @@ def old_task_penalty(hnet: HyperNetwork, task_id: int, cfg: TrainConfig, generat
         if subsets is None:
             return output_regularizer(hnet, targets, old_ids, delta)
         return output_regularizer(hnet, targets[subsets[it]], subsets[it].tolist(), delta)
+
     return plain
 
 
 def gram_route_pays(hnet: HyperNetwork, num_old: int) -> bool:
-    """Whether ``hnlab.fast_regularizer`` beats generating the old tasks' weights.
+    """Whether ``hnlab.regularizers.fast`` beats generating the old tasks' weights.
 
     Per step the Gram route costs about ``4 C H^2`` multiply-adds over the head (``C`` outputs,
     ``H`` inputs) in a few passes; the plain one ``3 T N C H`` for ``T N`` trunk rows (old
@@ -239,12 +254,18 @@ def _old_task_subsets(num_old: int, cfg: TrainConfig, generator) -> torch.Tensor
     if cfg.reg_subset is None or cfg.reg_subset >= num_old:
         return None
     keys = torch.rand(cfg.iters, num_old, generator=generator)
-    return keys.argsort(dim=1)[:, :cfg.reg_subset]
+    return keys.argsort(dim=1)[:, : cfg.reg_subset]
 
 
-def train_continual(hnet: HyperNetwork, tnet: MLP, tasks: list[Task],
-                    config: TrainConfig | list[TrainConfig], seed: int = 0,
-                    progress: bool = True, desc: str = "training") -> ContinualResult:
+def train_continual(
+    hnet: HyperNetwork,
+    tnet: MLP,
+    tasks: list[Task],
+    config: TrainConfig | list[TrainConfig],
+    seed: int = 0,
+    progress: bool = True,
+    desc: str = "training",
+) -> ContinualResult:
     """Learn ``tasks`` in order; evaluate all tasks after each one (see module docstring)."""
     _check_models(hnet, tnet, tasks)
     reuse_freed_memory()
@@ -261,8 +282,9 @@ def train_continual(hnet: HyperNetwork, tnet: MLP, tasks: list[Task],
     return ContinualResult(metric, matrix, losses, time.perf_counter() - start)
 
 
-def train_multitask(hnet: HyperNetwork, tnet: MLP, tasks: list[Task], cfg: TrainConfig,
-                    seed: int = 0, progress: bool = True) -> list[float]:
+def train_multitask(
+    hnet: HyperNetwork, tnet: MLP, tasks: list[Task], cfg: TrainConfig, seed: int = 0, progress: bool = True
+) -> list[float]:
     """The upper bound: every step sees a batch of every task (summed losses, each task
     through its own generated network / head). Returns the final score per task."""
     _check_models(hnet, tnet, tasks)

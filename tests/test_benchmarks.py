@@ -1,9 +1,17 @@
-"""hnlab.benchmarks settings and a tiny end-to-end run on the shipped subset; results table."""
+"""hnlab.experiments.benchmarks settings and a tiny end-to-end run on the shipped subset; results table."""
+
 import numpy as np
 import pytest
 
-from hnlab.benchmarks import make_hnet, make_tnet, paper_settings, run_benchmark, smoke_settings, train_config
 from hnlab.data.mnist import load_mnist
+from hnlab.experiments.benchmarks import (
+    make_hnet,
+    make_tnet,
+    paper_settings,
+    run_benchmark,
+    smoke_settings,
+    train_config,
+)
 from hnlab.results_table import markdown_table, pool, protocol_rows
 
 
@@ -52,25 +60,31 @@ def test_hypernet_starts_from_the_authors_xavier_init():
     assert make_hnet(default, make_tnet(default))([0]).std().item() > 0.05
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(seeds=0), "seeds must be a positive int"),
-    (dict(seeds=True), "seeds must be a positive int"),
-    (dict(first_seed=-1), "first_seed must be an int >= 0"),
-    (dict(baselines="multitask"), "list of names"),
-    (dict(baselines=("multitask", "ewc")), r"unknown baselines \['ewc'\]"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(seeds=0), "seeds must be a positive int"),
+        (dict(seeds=True), "seeds must be a positive int"),
+        (dict(first_seed=-1), "first_seed must be an int >= 0"),
+        (dict(baselines="multitask"), "list of names"),
+        (dict(baselines=("multitask", "ewc")), r"unknown baselines \['ewc'\]"),
+    ],
+)
 def test_bad_run_arguments_fail_before_anything_trains(kwargs, message):
     """``data=None``: the error must come before the first seed touches the data."""
     with pytest.raises(ValueError, match=message):
         run_benchmark(paper_settings("splitmnist", 1), None, **kwargs)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--seeds", "0"], "--seeds: must be at least 1"),
-    (["--device", "tpu"], "unknown device"),
-    (["--baselines", "multitask,ewc"], "unknown baselines"),
-    (["--hnet-init", "glorot"], "unknown hnet_init"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--seeds", "0"], "--seeds: must be at least 1"),
+        (["--device", "tpu"], "unknown device"),
+        (["--baselines", "multitask,ewc"], "unknown baselines"),
+        (["--hnet-init", "glorot"], "unknown hnet_init"),
+    ],
+)
 def test_benchmark_script_gives_one_usage_error_before_loading_data(argv, message, capsys, monkeypatch):
     import bench.benchmarks as bench
 
@@ -95,16 +109,30 @@ def test_tiny_run_learns_and_reports_every_key():
 
 def fake_result(seeds, cl1, init="xavier_harmonic", baselines=None, threads=1, scenario=1, cl2=80.0, sampling="epochs"):
     config = {"num_tasks": 5, "iters": 2000, "beta": 0.01, "hnet_init": init, "hnet_activation": "relu"}
-    return {"benchmark": "splitmnist", "scenario": scenario, "data": "full", "seeds": seeds,
-            "config": {**config, "sampling": sampling} if sampling else config,
-            "scenario_acc": {"cl1": cl1, "cl2": cl2, "cl3": 60.0}, "during_acc": cl1, "device": "cpu",
-            "machine": {"threads": threads}, "train_seconds_per_seed": [100.0 * threads] * len(seeds),
-            "baselines": baselines or {}}
+    return {
+        "benchmark": "splitmnist",
+        "scenario": scenario,
+        "data": "full",
+        "seeds": seeds,
+        "config": {**config, "sampling": sampling} if sampling else config,
+        "scenario_acc": {"cl1": cl1, "cl2": cl2, "cl3": 60.0},
+        "during_acc": cl1,
+        "device": "cpu",
+        "machine": {"threads": threads},
+        "train_seconds_per_seed": [100.0 * threads] * len(seeds),
+        "baselines": baselines or {},
+    }
 
 
 def test_pool_merges_files_of_one_setting_weighted_by_seeds():
-    pooled = pool([fake_result([0], 99.0), fake_result([1, 2], 99.6), fake_result([0], 98.0, init="pytorch"),
-                   fake_result([3], 97.0, sampling=None)])
+    pooled = pool(
+        [
+            fake_result([0], 99.0),
+            fake_result([1, 2], 99.6),
+            fake_result([0], 98.0, init="pytorch"),
+            fake_result([3], 97.0, sampling=None),
+        ]
+    )
     assert [p["seeds"] for p in pooled] == [[0, 1, 2], [0], [3]]
     assert pooled[0]["scenario_acc"]["cl1"] == pytest.approx(99.4) and pooled[1]["scenario_acc"]["cl1"] == 98.0
     assert "| xavier_harmonic, relu, epochs | 0.01 | 0, 1, 2 | 2000 | 99.40 |" in markdown_table(pooled)
@@ -112,17 +140,30 @@ def test_pool_merges_files_of_one_setting_weighted_by_seeds():
 
 
 def test_pool_keeps_baselines_of_the_files_that_ran_them_and_all_thread_counts():
-    pooled = pool([fake_result([0], 99.0), fake_result([1, 2], 99.6, baselines={"multitask": 99.7}, threads=2),
-                   fake_result([3], 99.5, baselines={"multitask": 99.4})])[0]
+    pooled = pool(
+        [
+            fake_result([0], 99.0),
+            fake_result([1, 2], 99.6, baselines={"multitask": 99.7}, threads=2),
+            fake_result([3], 99.5, baselines={"multitask": 99.4}),
+        ]
+    )[0]
     assert pooled["baselines"]["multitask"] == pytest.approx(99.6) and pooled["baseline_seeds"] == [1, 2, 3]
     row = markdown_table([pooled])
     assert "| multitask 99.60 (seeds 1, 2, 3) | 100-200 | cpu (1, 2 threads) |" in row
 
 
 def test_protocol_row_takes_cl2_from_the_shared_head_runs_of_the_same_setting():
-    pooled = pool([fake_result([0, 1, 2], 99.6, cl2=82.0), fake_result([0, 1], 99.7, scenario=2, cl2=86.0),
-                   fake_result([5], 99.0, scenario=2, cl2=99.0, init="pytorch")])
-    assert protocol_rows(pooled) == ["| splitmnist-5 | full | xavier_harmonic, relu, epochs | 0.01 | 2000 | 99.60 (seeds 0-2) | "
-                                     "86.00 (seeds 0, 1) | 60.00 (seeds 0-2) |"]
+    pooled = pool(
+        [
+            fake_result([0, 1, 2], 99.6, cl2=82.0),
+            fake_result([0, 1], 99.7, scenario=2, cl2=86.0),
+            fake_result([5], 99.0, scenario=2, cl2=99.0, init="pytorch"),
+        ]
+    )
+    assert protocol_rows(pooled) == [
+        "| splitmnist-5 | full | xavier_harmonic, relu, epochs | 0.01 | 2000 | 99.60 (seeds 0-2) | "
+        "86.00 (seeds 0, 1) | 60.00 (seeds 0-2) |"
+    ]
     assert protocol_rows(pool([fake_result([0], 99.6)])) == [
-        "| splitmnist-5 | full | xavier_harmonic, relu, epochs | 0.01 | 2000 | 99.60 (seeds 0) | - | 60.00 (seeds 0) |"]
+        "| splitmnist-5 | full | xavier_harmonic, relu, epochs | 0.01 | 2000 | 99.60 (seeds 0) | - | 60.00 (seeds 0) |"
+    ]

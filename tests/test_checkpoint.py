@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from hnlab.checkpoint import CheckpointMismatch, load_checkpoint, save_checkpoint
-from hnlab.toy_experiment import ToyConfig, build_toy_models
+from hnlab.experiments.toy import ToyConfig, build_toy_models
 
 
 def config_of(hnet, tnet, **extra):

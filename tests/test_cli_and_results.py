@@ -6,7 +6,16 @@ import pytest
 import torch
 
 from hnlab import pick_device, seed_everything
-from hnlab.cli import absolute_data_root, device_choice, failure_reason, headline, parse_param, print_table, whole_number, whole_numbers
+from hnlab.cli import (
+    absolute_data_root,
+    device_choice,
+    failure_reason,
+    headline,
+    parse_param,
+    print_table,
+    whole_number,
+    whole_numbers,
+)
 from hnlab.results import check_params, smoke_default, write_results
 
 
@@ -23,9 +32,13 @@ def test_script_argument_types_turn_bad_values_into_one_usage_line():
     import argparse
 
     assert whole_number(1)("3") == 3 and whole_number(0)("0") == 0 and whole_numbers(0)("0,1,100") == [0, 1, 100]
-    for parse, text, message in [(whole_number(1), "0", "at least 1"), (whole_number(0), "-2", "at least 0"),
-                                 (whole_number(1), "2.5", "whole number"), (whole_numbers(0), "1,x", "whole number"),
-                                 (device_choice, "tpu", "unknown device")]:
+    for parse, text, message in [
+        (whole_number(1), "0", "at least 1"),
+        (whole_number(0), "-2", "at least 0"),
+        (whole_number(1), "2.5", "whole number"),
+        (whole_numbers(0), "1,x", "whole number"),
+        (device_choice, "tpu", "unknown device"),
+    ]:
         with pytest.raises(argparse.ArgumentTypeError, match=message):
             parse(text)
     assert device_choice("cpu") == torch.device("cpu")
@@ -38,8 +51,14 @@ def test_script_argument_types_turn_bad_values_into_one_usage_line():
 def test_a_failed_lesson_reports_the_notebooks_own_error():
     from papermill.exceptions import PapermillExecutionError
 
-    err = PapermillExecutionError(cell_index=4, exec_count=3, source="run_benchmark(...)", ename="ValueError",
-                                  evalue="seeds must be a positive int, got 0", traceback=["..."])
+    err = PapermillExecutionError(
+        cell_index=4,
+        exec_count=3,
+        source="run_benchmark(...)",
+        ename="ValueError",
+        evalue="seeds must be a positive int, got 0",
+        traceback=["..."],
+    )
     assert failure_reason(err) == "ValueError: seeds must be a positive int, got 0 (cell 4)"
     assert failure_reason(RuntimeError("\n\nkernel died\nmore")) == "RuntimeError: kernel died"
 
@@ -52,9 +71,16 @@ def test_headline_shows_short_numbers_only():
 
 def test_results_table_prints_every_row(capsys, tmp_path):
     """`make run`'s closing table: a device given as a name or as ``machine_info``'s dict, and a failed lesson."""
-    rows = [{"notebook": "01", "status": "ok", "wall_seconds": 3.0, "results": {"device": "cpu", "final_acc": 99.1}},
-            {"notebook": "02", "status": "ok", "wall_seconds": 4.0, "results": {"device": {"device": "cuda:0", "threads": 2}}},
-            {"notebook": "03", "status": "FAILED: KeyError", "wall_seconds": 1.0, "results": None}]
+    rows = [
+        {"notebook": "01", "status": "ok", "wall_seconds": 3.0, "results": {"device": "cpu", "final_acc": 99.1}},
+        {
+            "notebook": "02",
+            "status": "ok",
+            "wall_seconds": 4.0,
+            "results": {"device": {"device": "cuda:0", "threads": 2}},
+        },
+        {"notebook": "03", "status": "FAILED: KeyError", "wall_seconds": 1.0, "results": None},
+    ]
     print_table(rows, tmp_path)
     lines = capsys.readouterr().out.splitlines()
     assert "cpu" in lines[3] and "final_acc=99.1" in lines[3]
@@ -63,8 +89,10 @@ def test_results_table_prints_every_row(capsys, tmp_path):
 
 
 def test_write_results_is_json_safe(tmp_path):
-    path = write_results(tmp_path / "a" / "r.json", {"t": torch.tensor([1.0, 2.0]), "nan": math.nan, "x": 1,
-                                                     "device": torch.device("cpu")})
+    path = write_results(
+        tmp_path / "a" / "r.json",
+        {"t": torch.tensor([1.0, 2.0]), "nan": math.nan, "x": 1, "device": torch.device("cpu")},
+    )
     assert json.loads(path.read_text()) == {"t": [1.0, 2.0], "nan": None, "x": 1, "device": "cpu"}
 
 
@@ -72,9 +100,13 @@ def test_check_count_refuses_bools_floats_and_out_of_range_counts():
     from hnlab.checks import check_count
 
     assert check_count("seeds", 3) == 3 and check_count("val_size", 0, 0) == 0
-    for value, low, high, message in [(0, 1, None, "seeds must be a positive int, got 0"),
-                                      (True, 1, None, "got True"), (2.0, 1, None, "got 2.0"),
-                                      (-1, 0, None, "an int >= 0"), (6, 1, 5, "an int between 1 and 5, got 6")]:
+    for value, low, high, message in [
+        (0, 1, None, "seeds must be a positive int, got 0"),
+        (True, 1, None, "got True"),
+        (2.0, 1, None, "got 2.0"),
+        (-1, 0, None, "an int >= 0"),
+        (6, 1, 5, "an int between 1 and 5, got 6"),
+    ]:
         with pytest.raises(ValueError, match=message):
             check_count("seeds", value, low, high)
 
@@ -113,7 +145,9 @@ def test_smoke_default_reads_the_environment(monkeypatch):
 def test_reuse_freed_memory_takes_effect_on_linux_glibc():
     import platform
     import sys
+
     from hnlab.device import reuse_freed_memory
+
     expected = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
     assert reuse_freed_memory() is expected
 

@@ -1,10 +1,11 @@
 """The Gram-matrix output regularizer equals the plain formula, in value and gradient."""
+
 import pytest
 import torch
 
-from hnlab.fast_regularizer import FastOutputRegularizer, supports_fast_regularizer
-from hnlab.hnets import ChunkedHMLP, DirectWeights, HMLP
+from hnlab.hnets import HMLP, ChunkedHMLP, DirectWeights
 from hnlab.regularizers import lookahead_step, output_regularizer, regularizer_targets
+from hnlab.regularizers.fast import FastOutputRegularizer, supports_fast_regularizer
 from hnlab.targets import MLP
 
 
@@ -18,10 +19,15 @@ def grads(loss, params):
     return torch.autograd.grad(loss, params)
 
 
-@pytest.mark.parametrize("make", [
-    lambda shapes: ChunkedHMLP(shapes, 6, chunk_size=37, emb_dim=4, chunk_emb_dim=3, hidden=(7, 5), activation="elu"),
-    lambda shapes: HMLP(shapes, 6, emb_dim=3, hidden=(6,), activation="relu"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda shapes: ChunkedHMLP(
+            shapes, 6, chunk_size=37, emb_dim=4, chunk_emb_dim=3, hidden=(7, 5), activation="elu"
+        ),
+        lambda shapes: HMLP(shapes, 6, emb_dim=3, hidden=(6,), activation="relu"),
+    ],
+)
 def test_value_and_gradient_match_the_plain_formula(make):
     torch.set_default_dtype(torch.float64)
     try:

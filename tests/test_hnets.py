@@ -34,7 +34,7 @@ def test_chunked_reuses_one_head_over_chunk_embeddings():
     assert hnet.num_chunks == math.ceil(TNET.num_params / 17)
     z = hnet.trunk(hnet.task_embeddings([1]))
     weight, bias = hnet.head_params()
-    manual = torch.cat([weight @ z[0, i] + bias for i in range(hnet.num_chunks)])[:TNET.num_params]
+    manual = torch.cat([weight @ z[0, i] + bias for i in range(hnet.num_chunks)])[: TNET.num_params]
     torch.testing.assert_close(hnet(1)[0], manual)
 
 

@@ -1,9 +1,10 @@
 """Entropy task inference and the CL1/CL2/CL3 accuracies (hnlab.infer)."""
+
 import pytest
 import torch
 
 from hnlab.data import Task
-from hnlab.hnets import DirectWeights, HMLP
+from hnlab.hnets import HMLP, DirectWeights
 from hnlab.infer import entropy, infer_batch, per_network_logits, scenario_accuracies
 from hnlab.targets import MLP
 
@@ -24,10 +25,14 @@ def test_multi_head_networks_read_their_own_head():
 def linear_tasks():
     """Two tasks whose inputs live in disjoint halves of the input space; task 0's label is
     the sign of x0, task 1's of x1. A network that knows its task is confident only there."""
-    x0 = torch.zeros(40, 2); x0[:, 0] = torch.randn(40) * 3
-    x1 = torch.zeros(40, 2); x1[:, 1] = torch.randn(40) * 3
-    return [Task("a", x0, (x0[:, 0] > 0).long(), x0, (x0[:, 0] > 0).long()),
-            Task("b", x1, (x1[:, 1] > 0).long(), x1, (x1[:, 1] > 0).long())]
+    x0 = torch.zeros(40, 2)
+    x0[:, 0] = torch.randn(40) * 3
+    x1 = torch.zeros(40, 2)
+    x1[:, 1] = torch.randn(40) * 3
+    return [
+        Task("a", x0, (x0[:, 0] > 0).long(), x0, (x0[:, 0] > 0).long()),
+        Task("b", x1, (x1[:, 1] > 0).long(), x1, (x1[:, 1] > 0).long()),
+    ]
 
 
 def test_entropy_picks_the_right_network_and_scores_the_scenarios():
@@ -37,9 +42,11 @@ def test_entropy_picks_the_right_network_and_scores_the_scenarios():
     W = torch.tensor([[-5.0, 0.0, 5.0, 0.0, 0.0, 0.0], [0.0, -5.0, 0.0, 5.0, 0.0, 0.0]])
     with torch.no_grad():  # make the head emit W exactly: zero weight, bias = W of task 0, embedding picks task 1
         weight, bias = hnet.head_params()
-        weight.zero_(); bias.copy_(W[0])
+        weight.zero_()
+        bias.copy_(W[0])
         weight[:, 0] = W[1] - W[0]
-        hnet.task_emb[0].zero_(); hnet.task_emb[1].copy_(torch.tensor([1.0, 0.0]))
+        hnet.task_emb[0].zero_()
+        hnet.task_emb[1].copy_(torch.tensor([1.0, 0.0]))
     assert torch.allclose(hnet([0, 1]), W)
     task_hat, label_hat = infer_batch(tnet, tasks[1].x_test, hnet([0, 1]))
     assert (task_hat == 1).float().mean() > 0.9
@@ -63,8 +70,10 @@ def test_task_confusion_counts_where_each_input_went():
     torch.manual_seed(0)
     tnet = MLP(2, (3,), 2, activation="tanh")
     hnet = HMLP(tnet.param_shapes, 3, emb_dim=2, hidden=(4,))
-    tasks = [Task(str(t), torch.randn(5, 2), torch.randint(2, (5,)), torch.randn(16, 2) + t, torch.randint(2, (16,)))
-             for t in range(3)]
+    tasks = [
+        Task(str(t), torch.randn(5, 2), torch.randint(2, (5,)), torch.randn(16, 2) + t, torch.randint(2, (16,)))
+        for t in range(3)
+    ]
     acc = scenario_accuracies(hnet, tnet, tasks, batch_size=7)
     W = hnet([0, 1, 2]).detach()
     for j, task in enumerate(tasks):

@@ -1,14 +1,22 @@
-"""hnlab.init, hnlab.init_chunked and hnlab.init_diagnostics: formulas checked by Monte Carlo."""
+"""hnlab.init, hnlab.init.chunked and hnlab.init.diagnostics: formulas checked by Monte Carlo."""
+
 import math
 
 import pytest
 import torch
 
-from hnlab.hnets import ChunkedHMLP, DirectWeights, HMLP
-from hnlab.init import (classical_variance, harmonic_mean, hyperfan_head_variances, hyperfan_init_,
-                        hyperfan_target_variances, init_hypernet_, layer_roles)
-from hnlab.init_chunked import chunked_hyperfan_init_
-from hnlab.init_diagnostics import diagnose, histogram
+from hnlab.hnets import HMLP, ChunkedHMLP, DirectWeights
+from hnlab.init import (
+    classical_variance,
+    harmonic_mean,
+    hyperfan_head_variances,
+    hyperfan_init_,
+    hyperfan_target_variances,
+    init_hypernet_,
+    layer_roles,
+)
+from hnlab.init.chunked import chunked_hyperfan_init_
+from hnlab.init.diagnostics import diagnose, histogram
 from hnlab.targets import MLP
 
 SEEDS = 40
@@ -32,22 +40,36 @@ def assert_close(measured, expected, rtol=0.1):
     assert torch.allclose(measured, expected, rtol=rtol, atol=1e-9), (measured.tolist(), expected.tolist())
 
 
-@pytest.mark.parametrize("bias,activation,mode", [(False, "linear", "in"), (True, "tanh", "in"), (True, "relu", "in"),
-                                                  (False, "relu", "out"), (True, "linear", "out")])
+@pytest.mark.parametrize(
+    "bias,activation,mode",
+    [
+        (False, "linear", "in"),
+        (True, "tanh", "in"),
+        (True, "relu", "in"),
+        (False, "relu", "out"),
+        (True, "linear", "out"),
+    ],
+)
 def test_full_hypernet_matches_table1(bias, activation, mode):
     tnet = MLP(12, (20, 16), 6, activation, bias=bias)
-    variances = generated_variances(lambda: HMLP(tnet.param_shapes, 2, emb_dim=7, hidden=(), emb_std=1.7),
-                                    tnet.param_shapes, lambda h: hyperfan_init_(h, mode, activation))
+    variances = generated_variances(
+        lambda: HMLP(tnet.param_shapes, 2, emb_dim=7, hidden=(), emb_std=1.7),
+        tnet.param_shapes,
+        lambda h: hyperfan_init_(h, mode, activation),
+    )
     expected = hyperfan_target_variances(tnet.param_shapes, mode, activation)
     assert_close(variances, expected)
     if mode == "in":  # spot-check Table 1 by hand: c / (2^bias d_j), d_j = 12
-        assert expected[0] == pytest.approx((2 if activation == "relu" else 1) / (2 ** bias * 12))
+        assert expected[0] == pytest.approx((2 if activation == "relu" else 1) / (2**bias * 12))
 
 
 def test_hyperfan_with_a_deep_trunk_uses_the_measured_embedding_variance():
     tnet = MLP(10, (15,), 4, "relu")
-    variances = generated_variances(lambda: HMLP(tnet.param_shapes, 2, emb_dim=5, hidden=(30, 30), emb_std=0.3),
-                                    tnet.param_shapes, lambda h: hyperfan_init_(h, "in", "relu"))
+    variances = generated_variances(
+        lambda: HMLP(tnet.param_shapes, 2, emb_dim=5, hidden=(30, 30), emb_std=0.3),
+        tnet.param_shapes,
+        lambda h: hyperfan_init_(h, "in", "relu"),
+    )
     assert_close(variances, hyperfan_target_variances(tnet.param_shapes, "in", "relu"))
 
 
@@ -56,8 +78,11 @@ def test_conv_shapes_divide_by_the_receptive_field():
     expected = hyperfan_target_variances(shapes, "in", "relu")
     assert expected[0] == pytest.approx(2 / (2 * 3 * 9)) and expected[3] == pytest.approx(1 / 2)
     assert hyperfan_target_variances(shapes, "out", "linear")[2] == pytest.approx(1 / (4 * 25))
-    variances = generated_variances(lambda: HMLP(shapes, 2, emb_dim=6, hidden=()), shapes,
-                                    lambda h: hyperfan_init_(h, "in", "relu", distribution="normal"))
+    variances = generated_variances(
+        lambda: HMLP(shapes, 2, emb_dim=6, hidden=()),
+        shapes,
+        lambda h: hyperfan_init_(h, "in", "relu", distribution="normal"),
+    )
     assert_close(variances, expected)
     assert hyperfan_head_variances(shapes, 6, 2.0)[0] == pytest.approx(1 / (2 * 27 * 6 * 2.0))
 

@@ -1,17 +1,19 @@
 """Lesson 02's figures, widget logic and benchmark, at toy sizes (no MNIST needed)."""
+
 import json
 import math
 
 import torch
 
-from hnlab.init_experiments import continual_toy, fig1_target, make_network, train_sgd
+from hnlab.experiments.init import continual_toy, fig1_target, make_network, train_sgd
 from hnlab.viz.init import continual_losses, training_curves
 from hnlab.widgets.init import init_figures, init_variance_widget
 
 
 def test_widget_update_function_shows_xavier_exploding():
-    hist, curve, summaries = init_figures(torch.randn(40, 20), ("xavier", "hyperfan_in"), "linear", depth=3,
-                                          width=32, emb_var=0.5, bias=True, emb_dim=8)
+    hist, curve, summaries = init_figures(
+        torch.randn(40, 20), ("xavier", "hyperfan_in"), "linear", depth=3, width=32, emb_var=0.5, bias=True, emb_dim=8
+    )
     assert len(hist.data) == 2 * 4 and len(curve.data) == 2
     xavier, hyperfan = summaries["xavier"]["activation_var"], summaries["hyperfan_in"]["activation_var"]
     assert xavier[2] / xavier[0] > 10 and 0.3 < hyperfan[2] / hyperfan[0] < 3
@@ -19,10 +21,17 @@ def test_widget_update_function_shows_xavier_exploding():
 
 
 def test_sgd_curves_and_continual_toy_figures():
-    images = (torch.randn(64, 784), torch.randint(10, (64,)), torch.randn(32, 784), torch.randint(10, (32,)), "synthetic")
+    images = (
+        torch.randn(64, 784),
+        torch.randint(10, (64,)),
+        torch.randn(32, 784),
+        torch.randint(10, (32,)),
+        "synthetic",
+    )
     tnet = fig1_target(width=8, depth=2)
-    curve = train_sgd(make_network(tnet, "hyperfan_in", emb_dim=4), tnet, images, iters=6, lr=1e-3, eval_every=3,
-                      num_eval=32)
+    curve = train_sgd(
+        make_network(tnet, "hyperfan_in", emb_dim=4), tnet, images, iters=6, lr=1e-3, eval_every=3, num_eval=32
+    )
     assert curve["step"] == [3, 6] and len(curve["test_accuracy"]) == 2
     assert len(training_curves({"hyperfan_in": curve}).data) == 2
     toy = continual_toy(("hyperfan_in",), iters=20)
@@ -40,6 +49,7 @@ def test_with_plain_sgd_kaiming_diverges_and_hyperfan_trains():
 
 def test_benchmark_writes_one_entry_per_method(tmp_path, monkeypatch):
     import bench.init_variance as bench
+
     monkeypatch.setenv("HNLAB_DATA", str(tmp_path))
     out = tmp_path / "init.json"
     bench.main(["--out", str(out), "--width", "16", "--depth", "3", "--emb-dim", "4", "--num-inputs", "20"])

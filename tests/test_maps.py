@@ -1,11 +1,19 @@
 """Embedding-space maps (hnlab.maps, hnlab.viz.maps, hnlab.widgets.maps; notebooks/04_embedding_maps.ipynb)."""
+
 import pytest
 import torch
 
 from hnlab.data import Task, toy1d_tasks
 from hnlab.hnets import HMLP, ChunkedHMLP
-from hnlab.maps import (EmbeddingPlane, all_task_maps, cross_scores, embedding_map, extent_around,
-                        grid_axes, learned_points)
+from hnlab.maps import (
+    EmbeddingPlane,
+    all_task_maps,
+    cross_scores,
+    embedding_map,
+    extent_around,
+    grid_axes,
+    learned_points,
+)
 from hnlab.targets import MLP
 from hnlab.train import score
 
@@ -51,8 +59,7 @@ def test_batched_map_equals_point_loop_classification_chunked_hnet_3d_plane():
     hnet = ChunkedHMLP(tnet.param_shapes, 4, chunk_size=17, emb_dim=3, chunk_emb_dim=2, hidden=(5,))
     task = class_task()
     plane = EmbeddingPlane.through(*hnet.task_embeddings([0, 2, 3]))
-    m = embedding_map(hnet, tnet, task, 2, (-4, 4), (-4, 4), resolution=6, plane=plane, chunk_size=7,
-                      progress=False)
+    m = embedding_map(hnet, tnet, task, 2, (-4, 4), (-4, 4), resolution=6, plane=plane, chunk_size=7, progress=False)
     torch.testing.assert_close(m.values, loop_map(hnet, tnet, task, m.xs, m.ys, plane, head=2))
     assert len(set(m.values.flatten().tolist())) > 1
 
@@ -93,16 +100,19 @@ def test_good_area_counts_cells():
     assert m.good_area(level) == int((m.values >= level).sum())
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(x_range=(1, 1)), "low < high"),
-    (dict(y_range="ab"), "pair"),
-    (dict(resolution=1), "resolution"),
-    (dict(resolution=(4, 2.5)), "resolution"),
-    (dict(task_id=3), "out of range"),
-    (dict(plane=EmbeddingPlane.identity(3)), "3-D"),
-    (dict(chunk_size=0), "chunk_size"),
-    (dict(max_test=0), "max_test"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(x_range=(1, 1)), "low < high"),
+        (dict(y_range="ab"), "pair"),
+        (dict(resolution=1), "resolution"),
+        (dict(resolution=(4, 2.5)), "resolution"),
+        (dict(task_id=3), "out of range"),
+        (dict(plane=EmbeddingPlane.identity(3)), "3-D"),
+        (dict(chunk_size=0), "chunk_size"),
+        (dict(max_test=0), "max_test"),
+    ],
+)
 def test_bad_map_input_raises_one_clear_error(kwargs, message):
     hnet, tnet = toy_models()
     task = toy1d_tasks(num_train=5, num_test=5)[0]
@@ -120,14 +130,22 @@ def test_grid_axes_and_extent():
 
 def test_all_task_maps_share_the_grid():
     hnet, tnet = toy_models()
-    maps = all_task_maps(hnet, tnet, toy1d_tasks(num_train=5, num_test=10), x_range=(-1, 1), y_range=(-1, 1),
-                         resolution=4, progress=False)
+    maps = all_task_maps(
+        hnet,
+        tnet,
+        toy1d_tasks(num_train=5, num_test=10),
+        x_range=(-1, 1),
+        y_range=(-1, 1),
+        resolution=4,
+        progress=False,
+    )
     assert [m.task_id for m in maps] == [0, 1, 2]
     assert all(torch.equal(m.xs, maps[0].xs) for m in maps)
 
 
 def test_figures_mark_every_embedding_and_share_one_colour_scale():
     from hnlab.viz.maps import cross_scores_figure, map_figure, maps_grid_figure
+
     hnet, tnet = toy_models()
     tasks = toy1d_tasks(num_train=5, num_test=10)
     maps = all_task_maps(hnet, tnet, tasks, x_range=(-2, 2), y_range=(-2, 2), resolution=5, progress=False)
@@ -147,6 +165,7 @@ def test_figures_mark_every_embedding_and_share_one_colour_scale():
 
 def test_explorer_view_probes_without_a_kernel():
     from hnlab.widgets.maps import MapExplorer, embedding_map_widget
+
     hnet, tnet = toy_models()
     tasks = toy1d_tasks(num_train=5, num_test=10)
     ex = MapExplorer(hnet, tnet, tasks)
@@ -169,6 +188,7 @@ def test_explorer_view_probes_without_a_kernel():
 
 def test_good_region_area_and_edge():
     from hnlab.maps import EmbeddingMap
+
     values = torch.tensor([[50.0, 50, 50, 50], [50, 99, 95, 50], [50, 80, 50, 50]])
     m = EmbeddingMap(0, "t", "accuracy", torch.linspace(0, 1.5, 4), torch.linspace(0, 1, 3), values)
     r = m.good_region(own=100.0, fraction=0.9)

@@ -1,4 +1,5 @@
 """hnlab.data.mnist: IDX reader, checksums, root resolution, subset fallback (no network)."""
+
 import gzip
 
 import numpy as np

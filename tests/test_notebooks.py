@@ -2,6 +2,7 @@
 
 Each notebook lists the keys its JSON must have in ``metadata.hnlab.results_keys``.
 """
+
 import json
 from pathlib import Path
 
@@ -37,8 +38,14 @@ def test_notebook_follows_the_contract(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_in_smoke_mode(path, tmp_path):
     results_path = tmp_path / "results.json"
-    pm.execute_notebook(str(path), str(tmp_path / path.name), cwd=str(path.parent), kernel_name="python3",
-                        parameters={"smoke": True, "results_path": str(results_path)}, progress_bar=False)
+    pm.execute_notebook(
+        str(path),
+        str(tmp_path / path.name),
+        cwd=str(path.parent),
+        kernel_name="python3",
+        parameters={"smoke": True, "results_path": str(results_path)},
+        progress_bar=False,
+    )
     results = json.loads(results_path.read_text())
     required = nbformat.read(str(path), as_version=4).metadata["hnlab"]["results_keys"]
     missing = [k for k in required if k not in results]

@@ -9,8 +9,10 @@ TNET = MLP(3, (7,), 2, "tanh")
 
 
 def hnets():
-    return [HMLP(TNET.param_shapes, 6, emb_dim=4, hidden=(9,), activation="sigmoid"),
-            ChunkedHMLP(TNET.param_shapes, 6, chunk_size=11, emb_dim=4, chunk_emb_dim=3, hidden=(9,))]
+    return [
+        HMLP(TNET.param_shapes, 6, emb_dim=4, hidden=(9,), activation="sigmoid"),
+        ChunkedHMLP(TNET.param_shapes, 6, chunk_size=11, emb_dim=4, chunk_emb_dim=3, hidden=(9,)),
+    ]
 
 
 def perturb(hnet, scale=0.05):

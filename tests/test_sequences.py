@@ -1,4 +1,5 @@
 """hnlab.data.sequences on the shipped MNIST subset."""
+
 import pytest
 import torch
 
@@ -27,7 +28,9 @@ def test_validation_split_replaces_the_test_set(data):
     assert len(task.x_train) == 500 and len(task.x_test) == 100
     full = split_mnist(data)[0]
     pool = torch.cat([task.x_train, task.x_test])
-    assert torch.equal(pool.sum(0), full.x_train.sum(0).to(pool.dtype)) or torch.allclose(pool.sum(0), full.x_train.sum(0))
+    assert torch.equal(pool.sum(0), full.x_train.sum(0).to(pool.dtype)) or torch.allclose(
+        pool.sum(0), full.x_train.sum(0)
+    )
     with pytest.raises(ValueError, match="val_size"):
         split_mnist(data, val_size=600)
 

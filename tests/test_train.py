@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from hnlab import HMLP, MLP, DirectWeights, TrainConfig, train_continual, train_multitask
+from hnlab import MLP, DirectWeights, TrainConfig, train_continual, train_multitask
 from hnlab.data import Task, toy1d_tasks
-from hnlab.toy_experiment import ToyConfig, build_toy_models
+from hnlab.experiments.toy import ToyConfig, build_toy_models
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +52,9 @@ def test_classification_with_heads_reports_accuracy():
         tasks.append(Task(f"t{t}", x[:150], y[:150], x[150:], y[150:], loss="ce"))
     tnet = MLP(2, (8,), 2, "relu", num_heads=2)
     direct = DirectWeights(tnet.param_shapes, 2)
-    result = train_continual(direct, tnet, tasks, TrainConfig(iters=300, lr=1e-2, beta=0.0, batch_size=32),
-                             progress=False)
+    result = train_continual(
+        direct, tnet, tasks, TrainConfig(iters=300, lr=1e-2, beta=0.0, batch_size=32), progress=False
+    )
     assert result.metric == "accuracy"
     assert result.final[1] > 90  # the last head is trained
 
@@ -83,6 +84,7 @@ def test_epoch_sampling_sees_every_example_once_per_epoch():
     """``sampling="epochs"`` (the authors' data handlers): 7 batches of 3 over 5 examples are
     four full sweeps in fresh orders and one example of a fifth; batches may straddle sweeps."""
     from hnlab.train import _batches
+
     cfg = TrainConfig(iters=7, batch_size=3, sampling="epochs")
     flat = _batches(5, cfg, torch.Generator().manual_seed(0)).flatten()
     sweeps = flat[:20].view(4, 5)
@@ -103,8 +105,9 @@ def test_reg_subset_trains_with_a_subset_of_old_tasks(toy_two_tasks):
 def test_gram_route_for_chunked_heads_plain_route_for_the_toy():
     """``gram_route_pays``: the 1D toy (1-2 trunk rows, H = 10) keeps the plain route; the
     PermutedMNIST hypernet (27 chunks, H = 25) takes the Gram route from its first old task."""
-    from hnlab.benchmarks import make_hnet, make_tnet, paper_settings
+    from hnlab.experiments.benchmarks import make_hnet, make_tnet, paper_settings
     from hnlab.train import gram_route_pays
+
     toy = build_toy_models(ToyConfig())[0]
     assert not gram_route_pays(toy, 1) and not gram_route_pays(toy, 2)
     s = paper_settings("permutedmnist", 1)

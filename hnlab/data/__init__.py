@@ -1,4 +1,5 @@
 """Task sequences: the 1D toy here; MNIST benchmarks in later lessons."""
+
 from .task import Task
 from .toy1d import TOY_TASKS, toy1d_curve, toy1d_tasks
 

@@ -7,6 +7,7 @@ float tensors on the device. When the full MNIST set is neither present nor
 downloadable, it falls back to the small real subset shipped in ``data/`` and says so
 (``MnistData.source == "subset"``). Introduced in notebooks/03_benchmarks.ipynb.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -26,24 +27,32 @@ SUBSET_MD5 = "b03a2e0c905c15c22b5c14f722d67901"
 
 #: name -> (folder under the root, download urls tried in order, {file: md5}).
 DATASETS = {
-    "mnist": ("MNIST", (
-        "https://ossci-datasets.s3.amazonaws.com/mnist/",
-        "http://yann.lecun.com/exdb/mnist/",
-    ), {
-        "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-        "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
-        "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
-        "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
-    }),
-    "fashion_mnist": ("FashionMNIST", (
-        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
-    ), {
-        "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-        "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
-        "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
-        "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
-    }),
+    "mnist": (
+        "MNIST",
+        (
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "http://yann.lecun.com/exdb/mnist/",
+        ),
+        {
+            "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+            "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+            "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+        },
+    ),
+    "fashion_mnist": (
+        "FashionMNIST",
+        (
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+        ),
+        {
+            "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+            "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+            "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+            "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+        },
+    ),
 }
 
 
@@ -90,7 +99,7 @@ def read_idx(path) -> np.ndarray:
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise DataError(f"{path} is not an IDX file of unsigned bytes")
     ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(dims)):
         raise DataError(f"{path}: header says {dims}, found {data.size} values (truncated file?)")
@@ -138,8 +147,10 @@ def _verify(name: str, files: dict[str, Path]) -> None:
     md5s = DATASETS[name][2]
     bad = [str(p) for f, p in files.items() if md5sum(p) != md5s[f]]
     if bad:
-        raise DataError(f"corrupt {name} files (MD5 mismatch): {', '.join(bad)}. "
-                        "Delete them and run again to re-download, or copy the official files there.")
+        raise DataError(
+            f"corrupt {name} files (MD5 mismatch): {', '.join(bad)}. "
+            "Delete them and run again to re-download, or copy the official files there."
+        )
 
 
 @lru_cache(maxsize=4)
@@ -152,8 +163,10 @@ def _read_full(name: str, root: str) -> tuple[np.ndarray, ...]:
 @lru_cache(maxsize=1)
 def _read_subset(path: str) -> tuple[np.ndarray, ...]:
     if not Path(path).exists() or md5sum(path) != SUBSET_MD5:
-        raise DataError(f"the shipped MNIST subset {path} is missing or corrupt; "
-                        "restore it with `git checkout data/` or rebuild it with data/make_subset.py")
+        raise DataError(
+            f"the shipped MNIST subset {path} is missing or corrupt; "
+            "restore it with `git checkout data/` or rebuild it with data/make_subset.py"
+        )
     with np.load(path) as z:
         return tuple(z[k] for k in ("x_train", "y_train", "x_test", "y_test"))
 
@@ -165,8 +178,9 @@ def _to_data(arrays, source: str, root: Path, name: str, device) -> MnistData:
     return MnistData(as_x(x_train), as_y(y_train), as_x(x_test), as_y(y_test), source, root, name)
 
 
-def load_mnist(name: str = "mnist", root=None, device="cpu", download: bool = True,
-               allow_subset: bool = True, verbose: bool = True) -> MnistData:
+def load_mnist(
+    name: str = "mnist", root=None, device="cpu", download: bool = True, allow_subset: bool = True, verbose: bool = True
+) -> MnistData:
     """Load ``"mnist"`` or ``"fashion_mnist"`` as tensors on ``device`` (see module docstring).
 
     Missing files are downloaded when ``download``; if that fails (offline) MNIST falls
@@ -188,9 +202,13 @@ def load_mnist(name: str = "mnist", root=None, device="cpu", download: bool = Tr
         return _to_data(_read_full(name, str(root)), "full", root, name, device)
     if allow_subset and name == "mnist":
         if verbose:
-            print(f"hnlab: full MNIST not found under {root} ({reason}); using the shipped subset "
-                  f"{PROJECT_DATA / SUBSET_FILE}. Set HNLAB_DATA to a folder with MNIST/raw/*.gz for full runs.")
+            print(
+                f"hnlab: full MNIST not found under {root} ({reason}); using the shipped subset "
+                f"{PROJECT_DATA / SUBSET_FILE}. Set HNLAB_DATA to a folder with MNIST/raw/*.gz for full runs."
+            )
         return _to_data(_read_subset(str(PROJECT_DATA / SUBSET_FILE)), "subset", PROJECT_DATA, name, device)
-    raise DataError(f"{name} files missing under {root}: {', '.join(missing)} ({reason}). "
-                    f"Put the official IDX .gz files there, or set HNLAB_DATA to the folder that holds "
-                    f"{DATASETS[name][0]}/raw/.")
+    raise DataError(
+        f"{name} files missing under {root}: {', '.join(missing)} ({reason}). "
+        f"Put the official IDX .gz files there, or set HNLAB_DATA to the folder that holds "
+        f"{DATASETS[name][0]}/raw/."
+    )

@@ -7,6 +7,7 @@ PermutedMNIST keeps one padded copy of the images and each task's permutation: a
 inputs are a ``PermutedImages`` view that permutes only the rows it is asked for, so
 100 tasks cost no more memory than one.
 """
+
 from __future__ import annotations
 
 import torch
@@ -33,8 +34,7 @@ def _validation_cut(n: int, val_size: int, generator: torch.Generator) -> tuple[
     return order[val_size:].sort().values, order[:val_size].sort().values
 
 
-def split_mnist(data: MnistData, num_tasks: int = 5, device=None, val_size: int = 0,
-                seed: int = 0) -> list[Task]:
+def split_mnist(data: MnistData, num_tasks: int = 5, device=None, val_size: int = 0, seed: int = 0) -> list[Task]:
     """SplitMNIST: task t separates the digits ``SPLIT_PAIRS[t]``, labelled 0 and 1.
 
     With ``val_size > 0`` that many training images of each task are held out and used
@@ -85,7 +85,7 @@ class PermutedImages:
     def materialize(self) -> torch.Tensor:
         return self.base[:, self.perm]
 
-    def to(self, device) -> "PermutedImages":
+    def to(self, device) -> PermutedImages:
         return PermutedImages(self.base.to(device), self.perm)
 
     @classmethod
@@ -109,8 +109,9 @@ def permutations(num_tasks: int, seed: int = 0, size: int = 1024, identity_first
     return perms
 
 
-def permuted_mnist(data: MnistData, num_tasks: int = 10, seed: int = 0, device=None, val_size: int = 0,
-                   identity_first: bool = True) -> list[Task]:
+def permuted_mnist(
+    data: MnistData, num_tasks: int = 10, seed: int = 0, device=None, val_size: int = 0, identity_first: bool = True
+) -> list[Task]:
     """PermutedMNIST-N: 10-way digit tasks, each with its own fixed pixel permutation of the
     padded 32x32 images (1024 inputs). Task 0 is plain MNIST when ``identity_first``.
     ``val_size`` holds out training images as each task's test set (see ``split_mnist``)."""
@@ -124,5 +125,7 @@ def permuted_mnist(data: MnistData, num_tasks: int = 10, seed: int = 0, device=N
         keep, val = (i.to(device) for i in _validation_cut(len(x_tr), val_size, torch.Generator().manual_seed(seed)))
         x_tr, y_tr, x_te, y_te = x_tr[keep], y_tr[keep], x_tr[val], y_tr[val]
     perms = permutations(num_tasks, seed, 1024, identity_first)
-    return [Task(f"perm{t}", PermutedImages(x_tr, p), y_tr, PermutedImages(x_te, p), y_te, "ce")
-            for t, p in enumerate(perms)]
+    return [
+        Task(f"perm{t}", PermutedImages(x_tr, p), y_tr, PermutedImages(x_te, p), y_te, "ce")
+        for t, p in enumerate(perms)
+    ]

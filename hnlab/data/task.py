@@ -1,4 +1,5 @@
 """A task of a continual-learning sequence: its train and test tensors, resident on a device."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,6 +34,6 @@ class Task:
     def metric(self) -> str:
         return "mse" if self.loss == "mse" else "accuracy"
 
-    def to(self, device) -> "Task":
+    def to(self, device) -> Task:
         move = lambda t: t.to(device)
         return Task(self.name, move(self.x_train), move(self.y_train), move(self.x_test), move(self.y_test), self.loss)

@@ -1,4 +1,5 @@
 """The 1D nonlinear regression toy of von Oswald et al. (Fig. 2, App. C); notebooks/01_toy1d.ipynb."""
+
 from __future__ import annotations
 
 import torch
@@ -8,13 +9,14 @@ from .task import Task
 #: (name, function, input domain) of the three toy tasks.
 TOY_TASKS = (
     ("x+3", lambda x: x + 3, (-4.0, -2.0)),
-    ("2x^2-1", lambda x: 2 * x ** 2 - 1, (-1.0, 1.0)),
+    ("2x^2-1", lambda x: 2 * x**2 - 1, (-1.0, 1.0)),
     ("(x-3)^3", lambda x: (x - 3) ** 3, (2.0, 4.0)),
 )
 
 
-def toy1d_tasks(num_train: int = 100, num_test: int = 100, noise: float = 0.05, seed: int = 0,
-                device="cpu") -> list[Task]:
+def toy1d_tasks(
+    num_train: int = 100, num_test: int = 100, noise: float = 0.05, seed: int = 0, device="cpu"
+) -> list[Task]:
     """The three toy tasks: ``num_train`` noisy points drawn uniformly from each domain
     (noise std ``noise``) and ``num_test`` noise-free points evenly spaced over it."""
     if num_train < 1 or num_test < 1:

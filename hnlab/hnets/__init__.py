@@ -1,4 +1,5 @@
 """Hypernetworks with one interface: ``hnet(task_ids) -> W [T, P]``."""
+
 from .base import HyperNetwork, as_task_ids
 from .chunked import ChunkedHMLP
 from .direct import DirectWeights

@@ -5,10 +5,11 @@ linear output head. Keeping the head linear and separate (``trunk`` then ``head`
 the output regularizer work on the trunk outputs (see ``hnlab.regularizers``).
 Introduced in notebooks/01_toy1d.ipynb.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -23,7 +24,9 @@ def as_task_ids(task_ids, num_tasks: int, device=None) -> torch.Tensor:
         raise TypeError(f"task_ids must be an int, a list of ints or a tensor, got {task_ids!r}")
     ids = torch.as_tensor(task_ids, dtype=torch.long, device=device).reshape(-1)
     if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= num_tasks):
-        raise ValueError(f"task ids {ids.tolist()} out of range: this hypernetwork has {num_tasks} tasks (0..{num_tasks - 1})")
+        raise ValueError(
+            f"task ids {ids.tolist()} out of range: this hypernetwork has {num_tasks} tasks (0..{num_tasks - 1})"
+        )
     return ids
 
 
@@ -37,7 +40,7 @@ def head_params_init(fan_in: int, fan_out: int) -> list[nn.Parameter]:
     """The head's weight stored transposed, ``[fan_in, fan_out]`` (one contiguous row per
     trunk unit), and its bias ``[fan_out]``; same default init as ``linear_params``.
 
-    The output regularizer (``hnlab.fast_regularizer``) stacks head-sized rows into one
+    The output regularizer (``hnlab.regularizers.fast``) stacks head-sized rows into one
     matrix, and the look-ahead writes into those rows: this layout makes both contiguous.
     """
     weight, bias = linear_params(fan_in, fan_out)
@@ -54,8 +57,15 @@ class HyperNetwork(nn.Module):
     those parameters without touching the module.
     """
 
-    def __init__(self, target_shapes: Sequence[Sequence[int]], num_tasks: int, emb_dim: int,
-                 hidden: Sequence[int], activation: str, emb_std: float = 1.0):
+    def __init__(
+        self,
+        target_shapes: Sequence[Sequence[int]],
+        num_tasks: int,
+        emb_dim: int,
+        hidden: Sequence[int],
+        activation: str,
+        emb_std: float = 1.0,
+    ):
         super().__init__()
         if not isinstance(num_tasks, int) or num_tasks < 1:
             raise ValueError(f"num_tasks must be a positive int, got {num_tasks!r}")
@@ -108,10 +118,11 @@ class HyperNetwork(nn.Module):
 
     def outputs_from_head(self, head_out: torch.Tensor) -> torch.Tensor:
         """Flatten head outputs ``[T, N, C]`` to weights ``[T, P]``."""
-        return head_out.reshape(head_out.shape[0], -1)[:, :self.num_outputs]
+        return head_out.reshape(head_out.shape[0], -1)[:, : self.num_outputs]
 
-    def forward(self, task_ids=None, *, task_emb: torch.Tensor | None = None,
-                theta: list[torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(
+        self, task_ids=None, *, task_emb: torch.Tensor | None = None, theta: list[torch.Tensor] | None = None
+    ) -> torch.Tensor:
         """Generate target weights ``[T, P]`` for ``task_ids`` or for explicit ``task_emb [T, E]``."""
         if task_emb is None:
             if task_ids is None:
@@ -140,6 +151,11 @@ class HyperNetwork(nn.Module):
         return learned / self.num_outputs
 
     def config(self) -> dict:
-        return {"kind": type(self).__name__, "target_shapes": [list(s) for s in self.target_shapes],
-                "num_tasks": self.num_tasks, "emb_dim": self.emb_dim, "hidden": list(self.hidden),
-                "activation": self.activation}
+        return {
+            "kind": type(self).__name__,
+            "target_shapes": [list(s) for s in self.target_shapes],
+            "num_tasks": self.num_tasks,
+            "emb_dim": self.emb_dim,
+            "hidden": list(self.hidden),
+            "activation": self.activation,
+        }

@@ -2,10 +2,11 @@
 
 Introduced in notebooks/03_benchmarks.ipynb.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -23,9 +24,17 @@ class ChunkedHMLP(HyperNetwork):
 
     num_leading_params = 1
 
-    def __init__(self, target_shapes: Sequence[Sequence[int]], num_tasks: int, chunk_size: int,
-                 emb_dim: int = 8, chunk_emb_dim: int = 8, hidden: Sequence[int] = (100, 100),
-                 activation: str = "relu", emb_std: float = 1.0):
+    def __init__(
+        self,
+        target_shapes: Sequence[Sequence[int]],
+        num_tasks: int,
+        chunk_size: int,
+        emb_dim: int = 8,
+        chunk_emb_dim: int = 8,
+        hidden: Sequence[int] = (100, 100),
+        activation: str = "relu",
+        emb_std: float = 1.0,
+    ):
         super().__init__(target_shapes, num_tasks, emb_dim, hidden, activation, emb_std)
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")

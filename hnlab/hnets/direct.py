@@ -1,8 +1,9 @@
 """No hypernetwork at all: the target's weights are trained directly (the fine-tuning baseline)."""
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

@@ -1,7 +1,8 @@
 """The full hypernetwork (HMLP): one pass emits every target weight (notebooks/01_toy1d.ipynb)."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -16,8 +17,15 @@ class HMLP(HyperNetwork):
     one-layer linear hypernetwork of Chang et al. Fig. 1.
     """
 
-    def __init__(self, target_shapes: Sequence[Sequence[int]], num_tasks: int, emb_dim: int = 8,
-                 hidden: Sequence[int] = (100, 100), activation: str = "relu", emb_std: float = 1.0):
+    def __init__(
+        self,
+        target_shapes: Sequence[Sequence[int]],
+        num_tasks: int,
+        emb_dim: int = 8,
+        hidden: Sequence[int] = (100, 100),
+        activation: str = "relu",
+        emb_std: float = 1.0,
+    ):
         super().__init__(target_shapes, num_tasks, emb_dim, hidden, activation, emb_std)
         self._add_trunk_and_head(emb_dim, self.num_outputs)
 

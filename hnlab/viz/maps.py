@@ -5,6 +5,7 @@ learned embedding marked and labelled; ``maps_grid_figure`` puts all tasks side 
 one shared colour scale (von Oswald et al., Fig. 4). Accuracy is shown in percent; MSE
 on a log10 scale, reversed so that good regions are bright in both.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,30 +39,58 @@ def heatmap_trace(m, zrange=None, showscale: bool = True, coloraxis: str | None 
     z, title, scale = map_z(m)
     unit = "MSE" if m.metric == "mse" else "acc"
     text = [[f"{v:.4g}" for v in row] for row in _tolist(m.values)]
-    kwargs = dict(coloraxis=coloraxis) if coloraxis else dict(
-        colorscale=scale, showscale=showscale, colorbar=dict(title=title),
-        zmin=zrange[0] if zrange else None, zmax=zrange[1] if zrange else None)
-    return go.Heatmap(x=_tolist(m.xs), y=_tolist(m.ys), z=z, text=text, name=m.task_name,
-                      hovertemplate=f"e=(%{{x:.2f}}, %{{y:.2f}})<br>{unit} %{{text}}<extra>{m.task_name}</extra>",
-                      **kwargs)
+    kwargs = (
+        dict(coloraxis=coloraxis)
+        if coloraxis
+        else dict(
+            colorscale=scale,
+            showscale=showscale,
+            colorbar=dict(title=title),
+            zmin=zrange[0] if zrange else None,
+            zmax=zrange[1] if zrange else None,
+        )
+    )
+    return go.Heatmap(
+        x=_tolist(m.xs),
+        y=_tolist(m.ys),
+        z=z,
+        text=text,
+        name=m.task_name,
+        hovertemplate=f"e=(%{{x:.2f}}, %{{y:.2f}})<br>{unit} %{{text}}<extra>{m.task_name}</extra>",
+        **kwargs,
+    )
 
 
 def embedding_markers(points, labels, highlight: int | None = None, show_text: bool = True) -> go.Scatter:
     """Learned embeddings ``points [T, 2]`` as labelled markers; ``highlight`` draws one larger."""
     pts = _tolist(points)
     sizes = [16 if t == highlight else 10 for t in range(len(pts))]
-    return go.Scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers+text" if show_text else "markers",
-                      text=list(labels), textposition="top center", textfont=dict(color="white", size=12),
-                      marker=dict(size=sizes, color=[task_color(t) for t in range(len(pts))],
-                                  symbol="x", line=dict(color="white", width=1.5)),
-                      name="learned embeddings", showlegend=False, hoverinfo="text")
+    return go.Scatter(
+        x=[p[0] for p in pts],
+        y=[p[1] for p in pts],
+        mode="markers+text" if show_text else "markers",
+        text=list(labels),
+        textposition="top center",
+        textfont=dict(color="white", size=12),
+        marker=dict(
+            size=sizes, color=[task_color(t) for t in range(len(pts))], symbol="x", line=dict(color="white", width=1.5)
+        ),
+        name="learned embeddings",
+        showlegend=False,
+        hoverinfo="text",
+    )
 
 
 def map_figure(m, points, labels, zrange=None, title: str | None = None) -> go.Figure:
     """One task's map with every learned embedding marked and labelled (its own one larger)."""
     fig = go.Figure([heatmap_trace(m, zrange), embedding_markers(points, labels, highlight=m.task_id)])
-    fig.update_layout(title=title or f"task {m.task_id} ({m.task_name}): {m.metric} over the embedding plane",
-                      xaxis_title="embedding axis 1", yaxis_title="embedding axis 2", width=560, height=480)
+    fig.update_layout(
+        title=title or f"task {m.task_id} ({m.task_name}): {m.metric} over the embedding plane",
+        xaxis_title="embedding axis 1",
+        yaxis_title="embedding axis 2",
+        width=560,
+        height=480,
+    )
     fig.update_yaxes(scaleanchor="x", scaleratio=1)
     return fig
 
@@ -72,17 +101,25 @@ def maps_grid_figure(maps, points, labels, cols: int | None = None, title: str |
         raise ValueError("no maps to draw")
     cols = cols or min(len(maps), 5)
     rows = math.ceil(len(maps) / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"task {m.task_id}: {m.task_name}" for m in maps],
-                        horizontal_spacing=0.03, vertical_spacing=0.1)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[f"task {m.task_id}: {m.task_name}" for m in maps],
+        horizontal_spacing=0.03,
+        vertical_spacing=0.1,
+    )
     zmin, zmax = shared_range(maps)
     _, bar_title, scale = map_z(maps[0])
     for i, m in enumerate(maps):
         r, c = i // cols + 1, i % cols + 1
         fig.add_trace(heatmap_trace(m, coloraxis="coloraxis"), row=r, col=c)
         fig.add_trace(embedding_markers(points, labels, highlight=m.task_id, show_text=False), row=r, col=c)
-    fig.update_layout(coloraxis=dict(colorscale=scale, cmin=zmin, cmax=zmax, colorbar=dict(title=bar_title)),
-                      title=title or "every task's score over the embedding plane (markers: learned embeddings)",
-                      height=260 * rows + 80, width=230 * cols + 120)
+    fig.update_layout(
+        coloraxis=dict(colorscale=scale, cmin=zmin, cmax=zmax, colorbar=dict(title=bar_title)),
+        title=title or "every task's score over the embedding plane (markers: learned embeddings)",
+        height=260 * rows + 80,
+        width=230 * cols + 120,
+    )
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
     return fig
@@ -92,30 +129,60 @@ def cross_scores_figure(S, names, metric: str = "accuracy") -> go.Figure:
     """``S[i][j]``: task i's score at task j's embedding, as an annotated heatmap."""
     S = _tolist(S)
     fmt = "{:.1f}" if metric == "accuracy" else "{:.3g}"
-    fig = go.Figure(go.Heatmap(z=S, x=[f"e_{j}" for j in range(len(names))], y=list(names),
-                               colorscale="Viridis" if metric == "accuracy" else "Viridis_r",
-                               text=[[fmt.format(v) for v in row] for row in S], texttemplate="%{text}",
-                               colorbar=dict(title=metric)))
-    fig.update_layout(title=f"task (rows) scored at each learned embedding (columns): {metric}",
-                      xaxis_title="embedding used", yaxis_title="task evaluated", width=520, height=420)
+    fig = go.Figure(
+        go.Heatmap(
+            z=S,
+            x=[f"e_{j}" for j in range(len(names))],
+            y=list(names),
+            colorscale="Viridis" if metric == "accuracy" else "Viridis_r",
+            text=[[fmt.format(v) for v in row] for row in S],
+            texttemplate="%{text}",
+            colorbar=dict(title=metric),
+        )
+    )
+    fig.update_layout(
+        title=f"task (rows) scored at each learned embedding (columns): {metric}",
+        xaxis_title="embedding used",
+        yaxis_title="task evaluated",
+        width=520,
+        height=420,
+    )
     fig.update_yaxes(autorange="reversed")
     return fig
 
 
 def probe_marker(xy) -> go.Scatter:
     """The embedding the student is probing, as a star."""
-    return go.Scatter(x=[float(xy[0])], y=[float(xy[1])], mode="markers", name="probe", showlegend=False,
-                      marker=dict(symbol="star", size=18, color="white", line=dict(color="black", width=1.5)),
-                      hovertemplate="probe (%{x:.2f}, %{y:.2f})<extra></extra>")
+    return go.Scatter(
+        x=[float(xy[0])],
+        y=[float(xy[1])],
+        mode="markers",
+        name="probe",
+        showlegend=False,
+        marker=dict(symbol="star", size=18, color="white", line=dict(color="black", width=1.5)),
+        hovertemplate="probe (%{x:.2f}, %{y:.2f})<extra></extra>",
+    )
 
 
 def probe_scores_figure(scores, names, metric: str = "accuracy", title: str = "") -> go.Figure:
     """Every task's score with the network generated at the probed embedding."""
     scores = _tolist(scores)
-    fig = go.Figure(go.Bar(x=list(names), y=scores, marker_color=[task_color(t) for t in range(len(scores))],
-                           text=[f"{v:.3g}" for v in scores], textposition="outside"))
-    fig.update_layout(title=title or f"{metric} of each task at the probe", yaxis_title=metric,
-                      width=460, height=380, yaxis_range=[0, 105] if metric == "accuracy" else None)
+    fig = go.Figure(
+        go.Bar(
+            x=list(names),
+            y=scores,
+            marker_color=[task_color(t) for t in range(len(scores))],
+            text=[f"{v:.3g}" for v in scores],
+            textposition="outside",
+        )
+    )
+    fig.update_layout(
+        title=title or f"{metric} of each task at the probe",
+        yaxis_title=metric,
+        width=460,
+        height=380,
+        yaxis_range=[0, 105] if metric == "accuracy" else None,
+    )
     if metric == "mse":
         fig.update_yaxes(type="log")
     return fig
@@ -124,10 +191,15 @@ def probe_scores_figure(scores, names, metric: str = "accuracy", title: str = ""
 def probe_prediction_figure(x, y_true, y_pred, name: str = "", title: str = "") -> go.Figure:
     """A 1D regression task: its test targets and the prediction of the probed network."""
     x, y_true, y_pred = (_tolist(torch.as_tensor(v).flatten()) for v in (x, y_true, y_pred))
-    fig = go.Figure([go.Scatter(x=x, y=y_true, mode="markers", name=f"task {name} (test)",
-                                marker=dict(color="lightgray", size=6)),
-                     go.Scatter(x=x, y=y_pred, mode="lines", name="network at the probe",
-                                line=dict(color="black", width=3))])
-    fig.update_layout(title=title or "the generated network's predictions", xaxis_title="x", yaxis_title="y",
-                      width=460, height=380)
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=x, y=y_true, mode="markers", name=f"task {name} (test)", marker=dict(color="lightgray", size=6)
+            ),
+            go.Scatter(x=x, y=y_pred, mode="lines", name="network at the probe", line=dict(color="black", width=3)),
+        ]
+    )
+    fig.update_layout(
+        title=title or "the generated network's predictions", xaxis_title="x", yaxis_title="y", width=460, height=380
+    )
     return fig

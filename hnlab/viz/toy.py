@@ -1,4 +1,5 @@
 """Figures for the 1D regression toy (notebooks/01_toy1d.ipynb): von Oswald et al. Fig. 2."""
+
 from __future__ import annotations
 
 import plotly.graph_objects as go
@@ -15,15 +16,37 @@ def toy_panel_traces(curves: list[dict], predictions: list[dict], show_legend: b
     traces = []
     for t, (curve, pred) in enumerate(zip(curves, predictions)):
         color = task_color(t)
-        traces.append(go.Scatter(x=curve["x"], y=curve["y"], mode="lines", line=dict(dash="dash", color=color),
-                                 name=f"task {t + 1} truth", legendgroup=f"t{t}", showlegend=show_legend))
-        traces.append(go.Scatter(x=pred["x"], y=pred["y"], mode="markers", marker=dict(size=4, color=color),
-                                 name=f"task {t + 1} prediction", legendgroup=f"t{t}", showlegend=show_legend))
+        traces.append(
+            go.Scatter(
+                x=curve["x"],
+                y=curve["y"],
+                mode="lines",
+                line=dict(dash="dash", color=color),
+                name=f"task {t + 1} truth",
+                legendgroup=f"t{t}",
+                showlegend=show_legend,
+            )
+        )
+        traces.append(
+            go.Scatter(
+                x=pred["x"],
+                y=pred["y"],
+                mode="markers",
+                marker=dict(size=4, color=color),
+                name=f"task {t + 1} prediction",
+                legendgroup=f"t{t}",
+                showlegend=show_legend,
+            )
+        )
     return traces
 
 
-def toy_figure(curves: list[dict], panels: dict[str, list[dict]], mse: dict[str, list[float]] | None = None,
-               title: str = "1D regression: hypernetwork vs multitask vs fine-tuning") -> go.Figure:
+def toy_figure(
+    curves: list[dict],
+    panels: dict[str, list[dict]],
+    mse: dict[str, list[float]] | None = None,
+    title: str = "1D regression: hypernetwork vs multitask vs fine-tuning",
+) -> go.Figure:
     """One subplot per method (e.g. ``{"(a) hypernetwork": preds, ...}``), MSEs in the subtitles."""
     names = list(panels)
     subtitles = [name if not mse else f"{name}<br>MSE {' / '.join(f'{v:.3g}' for v in mse[name])}" for name in names]
@@ -44,14 +67,24 @@ def mse_matrix_figure(matrix: list[list[float]], title: str = "test MSE after ea
     values = np.log10(np.maximum(np.asarray(matrix, dtype=float), 1e-8))
     labels = [f"task {j + 1}" for j in range(len(matrix))]
     text = [[f"{v:.2g}" for v in row] for row in matrix]
-    fig = go.Figure(go.Heatmap(z=values, x=labels, y=[f"after {lab}" for lab in labels], text=text,
-                               texttemplate="%{text}", colorscale="Viridis", colorbar=dict(title="log10 MSE")))
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=labels,
+            y=[f"after {lab}" for lab in labels],
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Viridis",
+            colorbar=dict(title="log10 MSE"),
+        )
+    )
     fig.update_layout(title=title, yaxis=dict(autorange="reversed"), height=360)
     return fig
 
 
-def loss_curves_figure(losses: dict[str, list[list[float]]], every: int = 10,
-                       title: str = "task loss during training") -> go.Figure:
+def loss_curves_figure(
+    losses: dict[str, list[list[float]]], every: int = 10, title: str = "task loss during training"
+) -> go.Figure:
     """Training loss per task, tasks one after another on the x axis, one line per method."""
     fig = go.Figure()
     for name, per_task in losses.items():

@@ -5,6 +5,7 @@ plain methods (``view``), so tests and batch runs use it without a kernel;
 ``embedding_map_widget`` only wires ipywidgets controls to ``MapExplorer.view``. Click on
 the map or move the two probe sliders to move the probed embedding.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,8 +18,7 @@ from ..hnets import HyperNetwork
 from ..maps import EmbeddingMap, EmbeddingPlane, default_plane, embedding_map, learned_points, scores_at
 from ..targets import MLP
 from ..train import head_of
-from ..viz.maps import (embedding_markers, heatmap_trace, probe_marker, probe_prediction_figure,
-                        probe_scores_figure)
+from ..viz.maps import embedding_markers, heatmap_trace, probe_marker, probe_prediction_figure, probe_scores_figure
 
 
 @dataclass
@@ -34,8 +34,15 @@ class View:
 class MapExplorer:
     """Compute maps (cached per setting) and probes of a trained hypernetwork."""
 
-    def __init__(self, hnet: HyperNetwork, tnet: MLP, tasks: list[Task], plane: EmbeddingPlane | None = None,
-                 max_test: int | None = None, chunk_size: int = 64):
+    def __init__(
+        self,
+        hnet: HyperNetwork,
+        tnet: MLP,
+        tasks: list[Task],
+        plane: EmbeddingPlane | None = None,
+        max_test: int | None = None,
+        chunk_size: int = 64,
+    ):
         self.hnet, self.tnet, self.tasks = hnet, tnet, tasks
         self.plane = default_plane(hnet) if plane is None else plane
         self.max_test, self.chunk_size = max_test, chunk_size
@@ -46,16 +53,29 @@ class MapExplorer:
     def emb_map(self, task_id: int, x_range, y_range, resolution: int) -> EmbeddingMap:
         key = (task_id, tuple(map(float, x_range)), tuple(map(float, y_range)), resolution)
         if key not in self._cache:
-            self._cache[key] = embedding_map(self.hnet, self.tnet, self.tasks[task_id], task_id, x_range, y_range,
-                                             resolution, self.plane, self.chunk_size, self.max_test, progress=False)
+            self._cache[key] = embedding_map(
+                self.hnet,
+                self.tnet,
+                self.tasks[task_id],
+                task_id,
+                x_range,
+                y_range,
+                resolution,
+                self.plane,
+                self.chunk_size,
+                self.max_test,
+                progress=False,
+            )
         return self._cache[key]
 
     @torch.no_grad()
     def probe_scores(self, xy) -> list[float]:
         """Every task's test score with the network generated at plane point ``xy``."""
         emb = self.plane.embed(torch.tensor([[float(xy[0]), float(xy[1])]]))
-        return [float(scores_at(self.hnet, self.tnet, task, t, emb, max_test=self.max_test)[0])
-                for t, task in enumerate(self.tasks)]
+        return [
+            float(scores_at(self.hnet, self.tnet, task, t, emb, max_test=self.max_test)[0])
+            for t, task in enumerate(self.tasks)
+        ]
 
     @torch.no_grad()
     def probe_figure(self, task_id: int, xy, scores: list[float]) -> go.Figure:
@@ -66,8 +86,13 @@ class MapExplorer:
             emb = self.plane.embed(torch.tensor([[float(xy[0]), float(xy[1])]])).to(task.x_test.device)
             x, order = task.x_test[:, 0].sort()
             y_pred = self.tnet(task.x_test[order], self.hnet(task_emb=emb)[0], head=head_of(self.tnet, task_id))
-            return probe_prediction_figure(x.cpu(), task.y_test[order].cpu(), y_pred.cpu(), task.name,
-                                           f"task {task_id} ({task.name}): MSE {scores[task_id]:.3g} {where}")
+            return probe_prediction_figure(
+                x.cpu(),
+                task.y_test[order].cpu(),
+                y_pred.cpu(),
+                task.name,
+                f"task {task_id} ({task.name}): MSE {scores[task_id]:.3g} {where}",
+            )
         return probe_scores_figure(scores, [t.name for t in self.tasks], task.metric, f"{task.metric} {where}")
 
     def view(self, task_id: int, x_range, y_range, resolution: int, xy) -> View:
@@ -75,10 +100,16 @@ class MapExplorer:
         if not isinstance(task_id, int) or not 0 <= task_id < len(self.tasks):
             raise ValueError(f"task_id {task_id!r} out of range: there are {len(self.tasks)} tasks")
         m = self.emb_map(task_id, x_range, y_range, resolution)
-        fig = go.Figure([heatmap_trace(m), embedding_markers(self.points, self.labels, highlight=task_id),
-                         probe_marker(xy)])
-        fig.update_layout(title=f"task {task_id} ({m.task_name}): {m.metric}", width=520, height=460,
-                          xaxis_title="embedding axis 1", yaxis_title="embedding axis 2")
+        fig = go.Figure(
+            [heatmap_trace(m), embedding_markers(self.points, self.labels, highlight=task_id), probe_marker(xy)]
+        )
+        fig.update_layout(
+            title=f"task {task_id} ({m.task_name}): {m.metric}",
+            width=520,
+            height=460,
+            xaxis_title="embedding axis 1",
+            yaxis_title="embedding axis 2",
+        )
         scores = self.probe_scores(xy)
         return View(fig, self.probe_figure(task_id, xy, scores), m, scores)
 
@@ -91,15 +122,17 @@ def copy_figure(target: go.FigureWidget, fig: go.Figure) -> None:
         target.layout.update(fig.layout.to_plotly_json(), overwrite=True)
 
 
-def embedding_map_widget(explorer: MapExplorer, x_range=(-3.0, 3.0), y_range=(-3.0, 3.0), resolution: int = 15,
-                         task_id: int = 0):
+def embedding_map_widget(
+    explorer: MapExplorer, x_range=(-3.0, 3.0), y_range=(-3.0, 3.0), resolution: int = 15, task_id: int = 0
+):
     """Controls (task, grid ranges, resolution, probe x/y) above a live map and probe figure."""
     import ipywidgets as W
 
     limit = 3 * max(abs(v) for v in (*x_range, *y_range))
     xy0 = explorer.points[task_id].tolist()
-    task = W.Dropdown(options=[(f"{t}: {k.name}", t) for t, k in enumerate(explorer.tasks)], value=task_id,
-                      description="task")
+    task = W.Dropdown(
+        options=[(f"{t}: {k.name}", t) for t, k in enumerate(explorer.tasks)], value=task_id, description="task"
+    )
     xr = W.FloatRangeSlider(value=tuple(x_range), min=-limit, max=limit, step=0.1, description="x range")
     yr = W.FloatRangeSlider(value=tuple(y_range), min=-limit, max=limit, step=0.1, description="y range")
     res = W.IntSlider(value=resolution, min=5, max=80, step=5, description="resolution", continuous_update=False)

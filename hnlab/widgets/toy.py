@@ -1,5 +1,6 @@
 """Retrain the 1D toy with another beta / iteration count and watch the curves move
 (notebooks/01_toy1d.ipynb). ``retrain_figure`` is the plain function behind the button."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -7,7 +8,7 @@ from dataclasses import replace
 import ipywidgets as widgets
 import plotly.graph_objects as go
 
-from ..toy_experiment import ToyConfig, run_toy1d, toy_curves
+from ..experiments.toy import ToyConfig, run_toy1d, toy_curves
 from ..viz.toy import toy_figure
 
 
@@ -20,8 +21,10 @@ def retrain_figure(beta: float, iters: int, base: ToyConfig = ToyConfig(), devic
         raise ValueError(f"beta must be >= 0, got {beta!r}")
     cfg = replace(base, beta=float(beta), iters=iters)
     res = run_toy1d(cfg, methods=("hnet", "finetune"), device=device, progress=False)
-    panels = {f"hypernetwork, beta={beta:g}": res["predictions"]["hnet"],
-              "fine-tuning, beta=0": res["predictions"]["finetune"]}
+    panels = {
+        f"hypernetwork, beta={beta:g}": res["predictions"]["hnet"],
+        "fine-tuning, beta=0": res["predictions"]["finetune"],
+    }
     mse = dict(zip(panels, (res["mse_hnet"], res["mse_finetune"])))
     return toy_figure(toy_curves(), panels, mse, title=f"{iters} iterations per task"), res
 

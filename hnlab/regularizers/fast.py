@@ -19,12 +19,13 @@ change below, the layout the head is stored in (``hnlab.hnets.base.head_params_i
 matrix product gives ``E^T A`` and one gives the gradient, and the Adam look-ahead writes
 ``W + dW - W*`` straight into the change rows (``penalty_with_lookahead``).
 """
+
 from __future__ import annotations
 
 import torch
 
-from .hnets import HyperNetwork
-from .regularizers import lookahead_step
+from ..hnets import HyperNetwork
+from .lookahead import lookahead_step
 
 
 def supports_fast_regularizer(hnet: HyperNetwork) -> bool:
@@ -96,7 +97,7 @@ class FastOutputRegularizer:
             num_chunks = self.z_star.shape[1]
             self.last_rows = hnet.num_outputs - (num_chunks - 1) * hnet.head_size
             w_star = self.stack[:hidden]
-            self.s_last = w_star[:, :self.last_rows] @ w_star[:, :self.last_rows].T
+            self.s_last = w_star[:, : self.last_rows] @ w_star[:, : self.last_rows].T
             self.s_full = w_star @ w_star.T
 
     def _embeddings(self, index) -> torch.Tensor:
@@ -107,9 +108,9 @@ class FastOutputRegularizer:
         """Fill the change rows with ``W - W*`` and ``b - b*``; return the two views."""
         weight_t, bias = self.hnet.theta[-2], self.hnet.theta[-1]
         h = self.hidden
-        torch.sub(weight_t, self.stack[:h], out=self.stack[h:2 * h])
+        torch.sub(weight_t, self.stack[:h], out=self.stack[h : 2 * h])
         torch.sub(bias, self.b_star, out=self.stack[2 * h])
-        return self.stack[h:2 * h], self.stack[2 * h]
+        return self.stack[h : 2 * h], self.stack[2 * h]
 
     def __call__(self, delta: list[torch.Tensor] | None = None, index=None) -> torch.Tensor:
         """The penalty at ``theta + delta`` (``delta`` aligned with ``hnet.theta``, or None)."""

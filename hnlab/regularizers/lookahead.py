@@ -1,51 +1,26 @@
-"""The output regularizer of von Oswald et al. (Eq. 2), with the one-step look-ahead.
+"""The one-step look-ahead of the output regularizer: the step the optimizer WOULD take.
 
-    L_output = beta / (T-1) * sum_{t<T} || f_h(e_t, theta*) - f_h(e_t, theta + d_theta) ||^2
-
-The targets ``f_h(e_t, theta*)`` are taken once, before task T starts; the penalty for
-all old tasks comes from ONE batched hypernetwork call; ``d_theta`` is the candidate Adam
-(or plain SGD) step of the task loss, held fixed (detached). Introduced in notebooks/01_toy1d.ipynb.
+von Oswald et al. (Eq. 2) evaluate the regularizer at ``theta + d_theta``, where ``d_theta``
+is the candidate step of the task loss alone, held fixed. These functions compute that step
+for Adam and plain SGD without touching the optimizer. Introduced in notebooks/01_toy1d.ipynb.
 """
+
 from __future__ import annotations
 
 import math
 
 import torch
 
-from .hnets import HyperNetwork
 
-
-@torch.no_grad()
-def regularizer_targets(hnet: HyperNetwork, task_ids) -> torch.Tensor:
-    """Weights ``[T_old, P]`` the hypernetwork emits for the old tasks, taken before a new task."""
-    return hnet(task_ids).detach().clone()
-
-
-def output_regularizer(hnet: HyperNetwork, targets: torch.Tensor, task_ids,
-                       delta: list[torch.Tensor] | None = None) -> torch.Tensor:
-    """Mean over old tasks of ``||f_h(e_t, theta + delta) - target_t||^2`` in one batched call.
-
-    ``delta`` (aligned with ``hnet.theta``) is the look-ahead step; old task embeddings are
-    held fixed, as in the paper.
-    """
-    theta = list(hnet.theta)
-    if delta is not None:
-        theta = [p + d for p, d in zip(theta, delta)]
-    task_emb = hnet.task_embeddings(task_ids).detach()
-    weights = hnet(task_emb=task_emb, theta=theta)
-    if weights.shape != targets.shape:
-        raise ValueError(f"targets have shape {tuple(targets.shape)}, the hypernetwork gives {tuple(weights.shape)}")
-    return (weights - targets).pow(2).sum(dim=1).mean()
-
-
-def lookahead_step(optimizer: torch.optim.Optimizer, params: list[torch.Tensor],
-                   start: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
+def lookahead_step(
+    optimizer: torch.optim.Optimizer, params: list[torch.Tensor], start: list[torch.Tensor] | None = None
+) -> list[torch.Tensor]:
     """The step ``optimizer.step()`` would apply to ``params`` now: Adam's (``adam_lookahead``)
     or plain SGD's ``-lr * grad`` (Chang et al.'s Fig. 4 trains with SGD).
 
     ``start`` (one contiguous tensor per parameter, overwritten): add the step to these and
     return them, e.g. ``W - W*`` to get the look-ahead change ``W + dW - W*`` in the same pass
-    (``hnlab.fast_regularizer``). Without it the steps come back in new tensors.
+    (``hnlab.regularizers.fast``). Without it the steps come back in new tensors.
     """
     if isinstance(optimizer, torch.optim.SGD):
         return sgd_lookahead(optimizer, params, start)
@@ -53,8 +28,9 @@ def lookahead_step(optimizer: torch.optim.Optimizer, params: list[torch.Tensor],
 
 
 @torch.no_grad()
-def sgd_lookahead(optimizer: torch.optim.SGD, params: list[torch.Tensor],
-                  start: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
+def sgd_lookahead(
+    optimizer: torch.optim.SGD, params: list[torch.Tensor], start: list[torch.Tensor] | None = None
+) -> list[torch.Tensor]:
     """Plain SGD's next step ``-lr * grad`` (zero for parameters without a gradient), added to ``start``."""
     group = _one_group(optimizer, params)
     if group["momentum"] or group["weight_decay"] or group.get("nesterov") or group.get("maximize", False):
@@ -75,8 +51,9 @@ def _one_group(optimizer: torch.optim.Optimizer, params: list[torch.Tensor]) -> 
 
 
 @torch.no_grad()
-def adam_lookahead(optimizer: torch.optim.Adam, params: list[torch.Tensor],
-                   start: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
+def adam_lookahead(
+    optimizer: torch.optim.Adam, params: list[torch.Tensor], start: list[torch.Tensor] | None = None
+) -> list[torch.Tensor]:
     """The step ``optimizer.step()`` would apply to ``params`` with their current ``.grad``
     (added to ``start``, see ``lookahead_step``).
 
@@ -129,8 +106,21 @@ def _fused_steps(out, grads, exp_avg, exp_avg_sq, step: float, group: dict) -> N
     """PyTorch's fused Adam kernel, stepping ``out`` in place (contiguous tensors only)."""
     beta1, beta2 = group["betas"]
     steps = [torch.tensor(step, dtype=torch.float32, device=g.device) for g in grads]
-    torch._fused_adam_(out, grads, exp_avg, exp_avg_sq, [], steps, lr=group["lr"], beta1=beta1, beta2=beta2,
-                       weight_decay=0.0, eps=group["eps"], amsgrad=False, maximize=False)
+    torch._fused_adam_(
+        out,
+        grads,
+        exp_avg,
+        exp_avg_sq,
+        [],
+        steps,
+        lr=group["lr"],
+        beta1=beta1,
+        beta2=beta2,
+        weight_decay=0.0,
+        eps=group["eps"],
+        amsgrad=False,
+        maximize=False,
+    )
 
 
 def _foreach_steps(grads, exp_avg, exp_avg_sq, step: float, group: dict) -> list[torch.Tensor]:
@@ -140,7 +130,7 @@ def _foreach_steps(grads, exp_avg, exp_avg_sq, step: float, group: dict) -> list
     torch._foreach_addcmul_(exp_avg_sq, grads, grads, value=1 - beta2)
     # lr m_hat / (sqrt(v_hat) + eps), with the bias corrections folded into two scalars so
     # that every operation after the moments runs in place.
-    bias1, root_bias2 = 1 - beta1 ** step, math.sqrt(1 - beta2 ** step)
+    bias1, root_bias2 = 1 - beta1**step, math.sqrt(1 - beta2**step)
     torch._foreach_sqrt_(exp_avg_sq)
     torch._foreach_add_(exp_avg_sq, group["eps"] * root_bias2)
     torch._foreach_div_(exp_avg, exp_avg_sq)

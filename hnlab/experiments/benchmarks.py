@@ -5,6 +5,7 @@ seed and reports CL1, CL2 and CL3 (HNET+ENT, ``hnlab.infer``) from that one run,
 the baselines: fine-tuning the target network, fine-tuning the hypernetwork (beta 0),
 and the multitask upper bound. Introduced in notebooks/03_benchmarks.ipynb.
 """
+
 from __future__ import annotations
 
 import time
@@ -13,15 +14,15 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
-from . import metrics
-from .checks import check_count, is_int
-from .data.mnist import MnistData
-from .data.sequences import permuted_mnist, split_mnist
-from .hnets import ChunkedHMLP, DirectWeights
-from .infer import scenario_accuracies
-from .init import INIT_METHODS, init_hypernet_
-from .targets import MLP, activation_fn
-from .train import TrainConfig, check_sampling, train_continual, train_multitask
+from .. import metrics
+from ..checks import check_count, is_int
+from ..data.mnist import MnistData
+from ..data.sequences import permuted_mnist, split_mnist
+from ..hnets import ChunkedHMLP, DirectWeights
+from ..infer import scenario_accuracies
+from ..init import INIT_METHODS, init_hypernet_
+from ..targets import MLP, activation_fn
+from ..train import TrainConfig, check_sampling, train_continual, train_multitask
 
 BENCHMARKS = ("splitmnist", "permutedmnist")
 SCENARIOS = (1, 2, 3)
@@ -68,13 +69,35 @@ class Settings:
 #: ``Settings.sampling`` (default ``"epochs"``): their data handlers sweep each task's data in
 #: epochs, a fresh order each; uniform draws gave SplitMNIST CL1 99.64 against 99.72 (20 seeds).
 PAPER = {
-    "splitmnist": dict(num_tasks=5, iters=2000, batch_size=128, lr=1e-3, beta=0.01, target_hidden=(400, 400),
-                       hnet_hidden=(10, 10), hnet_activation="relu", chunk_size=42000, emb_dim=96,
-                       chunk_emb_dim=96, hnet_init="xavier_harmonic"),
+    "splitmnist": dict(
+        num_tasks=5,
+        iters=2000,
+        batch_size=128,
+        lr=1e-3,
+        beta=0.01,
+        target_hidden=(400, 400),
+        hnet_hidden=(10, 10),
+        hnet_activation="relu",
+        chunk_size=42000,
+        emb_dim=96,
+        chunk_emb_dim=96,
+        hnet_init="xavier_harmonic",
+    ),
     # beta: 0.01 in the paper's text, 0.1 in the authors' scripts that produced Table 1; we follow the scripts.
-    "permutedmnist": dict(num_tasks=10, iters=5000, batch_size=128, lr=1e-4, beta=0.1,
-                          target_hidden=(1000, 1000), hnet_hidden=(25, 25), hnet_activation="elu",
-                          chunk_size=78000, emb_dim=24, chunk_emb_dim=8, hnet_init="xavier_harmonic"),
+    "permutedmnist": dict(
+        num_tasks=10,
+        iters=5000,
+        batch_size=128,
+        lr=1e-4,
+        beta=0.1,
+        target_hidden=(1000, 1000),
+        hnet_hidden=(25, 25),
+        hnet_activation="elu",
+        chunk_size=78000,
+        emb_dim=24,
+        chunk_emb_dim=8,
+        hnet_init="xavier_harmonic",
+    ),
 }
 
 
@@ -120,14 +143,21 @@ def make_tnet(s: Settings) -> MLP:
 
 def make_hnet(s: Settings, tnet: MLP) -> ChunkedHMLP:
     """The chunked hypernetwork, initialized by ``s.hnet_init`` (one of ``HNET_INITS``)."""
-    hnet = ChunkedHMLP(tnet.param_shapes, s.num_tasks, s.chunk_size, s.emb_dim, s.chunk_emb_dim,
-                       s.hnet_hidden, s.hnet_activation)
+    hnet = ChunkedHMLP(
+        tnet.param_shapes, s.num_tasks, s.chunk_size, s.emb_dim, s.chunk_emb_dim, s.hnet_hidden, s.hnet_activation
+    )
     return hnet if s.hnet_init == "pytorch" else init_hypernet_(hnet, s.hnet_init, activation="relu")
 
 
 def train_config(s: Settings, beta: float | None = None) -> TrainConfig:
-    return TrainConfig(iters=s.iters, batch_size=s.batch_size, lr=s.lr, beta=s.beta if beta is None else beta,
-                       lookahead=s.lookahead, sampling=s.sampling)
+    return TrainConfig(
+        iters=s.iters,
+        batch_size=s.batch_size,
+        lr=s.lr,
+        beta=s.beta if beta is None else beta,
+        lookahead=s.lookahead,
+        sampling=s.sampling,
+    )
 
 
 def run_seed(s: Settings, tasks, seed: int, device, baselines=BASELINES, progress: bool = True) -> dict:
@@ -137,8 +167,13 @@ def run_seed(s: Settings, tasks, seed: int, device, baselines=BASELINES, progres
     hnet = make_hnet(s, tnet).to(device)
     start = time.perf_counter()
     result = train_continual(hnet, tnet, tasks, train_config(s), seed=seed, progress=progress, desc=f"HNET seed {seed}")
-    out = {"seed": seed, "matrix": result.matrix, "train_seconds": time.perf_counter() - start,
-           "compression_ratio": hnet.compression_ratio(), **scenario_accuracies(hnet, tnet, tasks)}
+    out = {
+        "seed": seed,
+        "matrix": result.matrix,
+        "train_seconds": time.perf_counter() - start,
+        "compression_ratio": hnet.compression_ratio(),
+        **scenario_accuracies(hnet, tnet, tasks),
+    }
     out["baselines"] = {name: run_baseline(name, s, tasks, seed, device, progress) for name in baselines}
     return out
 
@@ -174,8 +209,15 @@ def check_run(seeds: int, first_seed: int = 0, baselines=()) -> tuple[str, ...]:
     return tuple(baselines)
 
 
-def run_benchmark(s: Settings, data: MnistData, seeds: int = 3, device="cpu", baselines=BASELINES,
-                  progress: bool = True, first_seed: int = 0) -> dict:
+def run_benchmark(
+    s: Settings,
+    data: MnistData,
+    seeds: int = 3,
+    device="cpu",
+    baselines=BASELINES,
+    progress: bool = True,
+    first_seed: int = 0,
+) -> dict:
     """Run ``seeds`` seeds; the results dict the lesson and bench/benchmarks.py write as JSON."""
     baselines = check_run(seeds, first_seed, baselines)
     start = time.perf_counter()
@@ -190,9 +232,13 @@ def summarize(s: Settings, runs: list[dict], source: str, seconds: float) -> dic
     key = f"cl{s.scenario}"
     final = [float(np.mean(r[key])) for r in runs]
     return {
-        "benchmark": s.benchmark, "scenario": s.scenario, "data": source, "config": asdict(s),
+        "benchmark": s.benchmark,
+        "scenario": s.scenario,
+        "data": source,
+        "config": asdict(s),
         "seeds": [r["seed"] for r in runs],
-        "final_acc": float(np.mean(final)), "final_acc_std": float(np.std(final)),
+        "final_acc": float(np.mean(final)),
+        "final_acc_std": float(np.std(final)),
         "during_acc": float(np.mean([metrics.during_mean(r["matrix"]) for r in runs])),
         "final_acc_per_seed": final,
         "scenario_acc": {f"cl{c}": float(np.mean([np.mean(r[f"cl{c}"]) for r in runs])) for c in SCENARIOS},
@@ -200,9 +246,19 @@ def summarize(s: Settings, runs: list[dict], source: str, seconds: float) -> dic
         "task_confusion": np.mean([r["task_confusion"] for r in runs], axis=0).tolist(),
         "acc_matrix": [r["matrix"] for r in runs],
         "per_task": {k: np.mean([r[k] for r in runs], axis=0).tolist() for k in ("cl1", "cl2", "cl3")},
-        "baselines": {name: float(np.mean([np.mean(r["baselines"][name][key]) for r in runs]))
-                      for name in (runs[0]["baselines"] if runs else {})},
+        "baselines": {
+            name: float(np.mean([np.mean(r["baselines"][name][key]) for r in runs]))
+            for name in (runs[0]["baselines"] if runs else {})
+        },
         "compression_ratio": runs[0]["compression_ratio"],
         "train_seconds_per_seed": [r["train_seconds"] for r in runs],
-        "seconds": seconds, "runs": runs,
+        "seconds": seconds,
+        "runs": runs,
     }
+
+
+def fig4_settings(iters: int | None = None) -> Settings:
+    """SplitMNIST CL1 with the paper's settings (target 400-400 with one head per task, chunked
+    hypernetwork 10-10, chunks of 42,000, Adam 1e-3, batch 128, beta 0.01, 2000 iterations per task
+    unless ``iters``) and 2D task embeddings: von Oswald Fig. 4 (notebooks/04_embedding_maps.ipynb)."""
+    return paper_settings("splitmnist", 1, emb_dim=2, iters=iters)

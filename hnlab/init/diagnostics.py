@@ -6,6 +6,7 @@ with hooks on its ``GeneratedLinear`` layers, backpropagates the loss to every l
 output, and returns flat tensors per layer, ready for histograms
 (``hnlab.viz.init``) or summary numbers (``.summary()``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,19 +14,19 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .init import layer_roles
+from .full import layer_roles
 
 
 @dataclass
 class InitDiagnostics:
     """Flat tensors per main-net layer at init (one task's generated network)."""
 
-    weights: list[torch.Tensor]            # generated weight of each layer
-    biases: list[torch.Tensor | None]      # generated bias, None when not generated
+    weights: list[torch.Tensor]  # generated weight of each layer
+    biases: list[torch.Tensor | None]  # generated bias, None when not generated
     fan_in: list[int]
-    preactivations: list[torch.Tensor]     # layer outputs before the nonlinearity
-    activations: list[torch.Tensor]        # after it (the last layer: the logits)
-    gradients: list[torch.Tensor]          # dL / d(pre-activation)
+    preactivations: list[torch.Tensor]  # layer outputs before the nonlinearity
+    activations: list[torch.Tensor]  # after it (the last layer: the logits)
+    gradients: list[torch.Tensor]  # dL / d(pre-activation)
 
     @staticmethod
     def variances(tensors: list[torch.Tensor]) -> list[float]:
@@ -37,10 +38,13 @@ class InitDiagnostics:
 
     def summary(self) -> dict:
         """Per-layer numbers for results JSON and the variance-per-layer curve."""
-        return {"weight_var": self.variances(self.weights), "weight_var_x_fan_in": self.weight_var_x_fan_in(),
-                "preactivation_var": self.variances(self.preactivations),
-                "activation_var": self.variances(self.activations),
-                "gradient_var": self.variances(self.gradients)}
+        return {
+            "weight_var": self.variances(self.weights),
+            "weight_var_x_fan_in": self.weight_var_x_fan_in(),
+            "preactivation_var": self.variances(self.preactivations),
+            "activation_var": self.variances(self.activations),
+            "gradient_var": self.variances(self.gradients),
+        }
 
 
 def _loss(outputs: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
@@ -89,9 +93,14 @@ def _collect(tnet, W: torch.Tensor, outputs: list[torch.Tensor]) -> InitDiagnost
             biases[layer] = p.flatten()
     last = len(outputs) - 1
     activations = [(out if i == last else tnet.act(out)).detach().flatten() for i, out in enumerate(outputs)]
-    return InitDiagnostics(weights=weights, biases=biases, fan_in=[layer.in_features for layer in tnet.layers],
-                           preactivations=[out.detach().flatten() for out in outputs], activations=activations,
-                           gradients=[out.grad.flatten() for out in outputs])
+    return InitDiagnostics(
+        weights=weights,
+        biases=biases,
+        fan_in=[layer.in_features for layer in tnet.layers],
+        preactivations=[out.detach().flatten() for out in outputs],
+        activations=activations,
+        gradients=[out.grad.flatten() for out in outputs],
+    )
 
 
 def histogram(values: torch.Tensor, bins: int = 60, value_range: tuple[float, float] | None = None) -> dict:

@@ -6,6 +6,7 @@ and the benchmark bench/init_variance.py.
 - Fig. 3: ``train_sgd`` -- plain SGD on MNIST, loss and test accuracy.
 - Fig. 4: ``continual_toy`` -- the 1D regression toy, ReLU main net with generated biases.
 """
+
 from __future__ import annotations
 
 import time
@@ -13,10 +14,10 @@ import time
 import torch
 import torch.nn.functional as F
 
-from .hnets import DirectWeights, HMLP
-from .init import init_hypernet_
-from .init_diagnostics import diagnose
-from .targets import MLP
+from ..hnets import HMLP, DirectWeights
+from ..init import init_hypernet_
+from ..init.diagnostics import diagnose
+from ..targets import MLP
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # standardize pixels, as the variance analysis assumes
 
@@ -26,7 +27,8 @@ def load_images(device="cpu", allow_synthetic: bool = True):
     ``source`` is ``"full"``, ``"subset"`` or, when no MNIST can be read, ``"synthetic"``
     (standard normal inputs, random labels: fine for init statistics, not for training)."""
     try:
-        from .data.mnist import load_mnist
+        from ..data.mnist import load_mnist
+
         data = load_mnist("mnist", device=device)
         norm = lambda x: (x - MNIST_MEAN) / MNIST_STD
         return norm(data.x_train), data.y_train, norm(data.x_test), data.y_test, data.source
@@ -57,12 +59,19 @@ def make_network(tnet: MLP, method: str, emb_dim: int = 50, emb_var: float = 1.0
     torch.manual_seed(seed)
     if method == "classical":
         return init_hypernet_(DirectWeights(tnet.param_shapes, 1), "xavier").to(device)
-    hnet = HMLP(tnet.param_shapes, 1, emb_dim=emb_dim, hidden=(), emb_std=emb_var ** 0.5)
+    hnet = HMLP(tnet.param_shapes, 1, emb_dim=emb_dim, hidden=(), emb_std=emb_var**0.5)
     return init_hypernet_(hnet, method, tnet.activation).to(device)
 
 
-def init_statistics(tnet: MLP, methods, x: torch.Tensor, y: torch.Tensor | None = None,
-                    emb_dim: int = 50, emb_var: float = 1.0, seed: int = 0) -> dict:
+def init_statistics(
+    tnet: MLP,
+    methods,
+    x: torch.Tensor,
+    y: torch.Tensor | None = None,
+    emb_dim: int = 50,
+    emb_var: float = 1.0,
+    seed: int = 0,
+) -> dict:
     """``{method: InitDiagnostics}`` at init, one freshly built network at a time."""
     results = {}
     for method in methods:
@@ -72,8 +81,17 @@ def init_statistics(tnet: MLP, methods, x: torch.Tensor, y: torch.Tensor | None 
     return results
 
 
-def train_sgd(hnet, tnet: MLP, images, iters: int, lr: float, batch_size: int = 10,
-              eval_every: int = 50, num_eval: int = 1000, seed: int = 0) -> dict:
+def train_sgd(
+    hnet,
+    tnet: MLP,
+    images,
+    iters: int,
+    lr: float,
+    batch_size: int = 10,
+    eval_every: int = 50,
+    num_eval: int = 1000,
+    seed: int = 0,
+) -> dict:
     """Plain SGD on one task (Chang et al. Fig. 3): mean cross-entropy per batch, test
     accuracy on ``num_eval`` test images every ``eval_every`` steps."""
     x_train, y_train, x_test, y_test, _ = images
@@ -108,15 +126,15 @@ def _accuracy(hnet, tnet, x, y) -> float:
     return (tnet(x, hnet([0])[0]).argmax(-1) == y).float().mean().item() * 100
 
 
-def continual_toy(methods, iters: int, lr: float = 1e-3, seed: int = 0, device="cpu",
-                  optimizer: str = "sgd") -> dict:
+def continual_toy(methods, iters: int, lr: float = 1e-3, seed: int = 0, device="cpu", optimizer: str = "sgd") -> dict:
     """Chang et al. Fig. 4 / App. B.2: the three 1D regression tasks in order; ReLU main
     net 1-10-10-1 whose weights and biases come from a ReLU hypernetwork (10, 10) with
     embeddings of size 2; beta = 0.005. Returns ``{method: losses per task}`` (the loss
     every 10 steps). ``optimizer``: ``"sgd"`` as in the paper (where the init shows), or
     ``"adam"``, which rescales every gradient and hides most of it."""
-    from .data import toy1d_tasks
-    from .train import TrainConfig, train_continual
+    from ..data import toy1d_tasks
+    from ..train import TrainConfig, train_continual
+
     tasks = toy1d_tasks(seed=seed, device=device)
     tnet = MLP(1, (10, 10), 1, "relu")
     out = {}
@@ -125,7 +143,7 @@ def continual_toy(methods, iters: int, lr: float = 1e-3, seed: int = 0, device="
         hnet = HMLP(tnet.param_shapes, len(tasks), emb_dim=2, hidden=(10, 10), activation="relu").to(device)
         with torch.no_grad():
             for emb in hnet.task_emb:
-                emb.uniform_(-3 ** 0.5, 3 ** 0.5)
+                emb.uniform_(-(3**0.5), 3**0.5)
         init_hypernet_(hnet, method, "relu")
         cfg = TrainConfig(iters=iters, lr=lr, beta=0.005, optimizer=optimizer)
         result = train_continual(hnet, tnet, tasks, cfg, seed=seed, progress=False)

@@ -4,6 +4,7 @@
 target network on all tasks at once (multitask) and (c) the hypernetwork fine-tuned
 with ``beta = 0``, and returns final MSEs, score matrices and predictions for plots.
 """
+
 from __future__ import annotations
 
 import time
@@ -11,16 +12,16 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
-from .data import toy1d_curve, toy1d_tasks
-from .device import pick_device
-from .hnets import HMLP, DirectWeights
-from .targets import MLP
-from .train import TrainConfig, train_continual, train_multitask
+from ..data import toy1d_curve, toy1d_tasks
+from ..device import pick_device
+from ..hnets import HMLP, DirectWeights
+from ..targets import MLP
+from ..train import TrainConfig, train_continual, train_multitask
 
 METHODS = ("hnet", "multitask", "finetune")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ToyConfig:
     """The paper's settings (App. C); smaller ``iters`` give a quick run."""
 
@@ -40,8 +41,13 @@ class ToyConfig:
     seed: int = 0
 
     def train_config(self, beta: float | None = None) -> TrainConfig:
-        return TrainConfig(iters=self.iters, batch_size=self.batch_size, lr=self.lr,
-                           beta=self.beta if beta is None else beta, lookahead=self.lookahead)
+        return TrainConfig(
+            iters=self.iters,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            beta=self.beta if beta is None else beta,
+            lookahead=self.lookahead,
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -50,8 +56,9 @@ class ToyConfig:
 def build_toy_models(cfg: ToyConfig, num_tasks: int = 3, device="cpu") -> tuple[HMLP, MLP]:
     """The toy's target (1-10-10-1) and full hypernetwork (10-10), both with ``cfg.activation``."""
     tnet = MLP(1, cfg.target_hidden, 1, cfg.activation)
-    hnet = HMLP(tnet.param_shapes, num_tasks, emb_dim=cfg.emb_dim, hidden=cfg.hnet_hidden,
-                activation=cfg.activation).to(device)
+    hnet = HMLP(
+        tnet.param_shapes, num_tasks, emb_dim=cfg.emb_dim, hidden=cfg.hnet_hidden, activation=cfg.activation
+    ).to(device)
     return hnet, tnet
 
 

@@ -15,7 +15,7 @@ head ``Var(H) = s / d_k``; then every weight of chunk ``n`` has
     Var(W_p | u_n) = d_k Var(H) E[h^2] = s (|e|^2 + |c_n|^2) / d_u.
 
 We want ``v_n``, the hyperfan target variance of the tensor that holds chunk ``n``
-(``hnlab.init.hyperfan_target_variances``; a chunk straddling tensors gets the mean of
+(``hnlab.init.full.hyperfan_target_variances``; a chunk straddling tensors gets the mean of
 its positions' targets, which keeps each tensor's mean variance). So
 
     |c_n|^2 = d_u v_n / s - |e|^2,
@@ -26,14 +26,22 @@ chunk with the smallest positive target keep the chunk embeddings' current scale
 embedding is rescaled (direction kept) to the norm above; a zero target (a hyperfan-out
 bias) gets ``c_n = 0`` and the floor ``s |e|^2 / d_u``.
 """
+
 from __future__ import annotations
 
 import math
 
 import torch
 
-from .init import (DISTRIBUTIONS, HYPERFAN_MODES, _check_choice, check_linear_head, fan_in_trunk_,
-                   hyperfan_target_variances, sample_)
+from .full import (
+    DISTRIBUTIONS,
+    HYPERFAN_MODES,
+    _check_choice,
+    check_linear_head,
+    fan_in_trunk_,
+    hyperfan_target_variances,
+    sample_,
+)
 
 HOMOGENEOUS_TRUNKS = ("linear", "relu")
 
@@ -44,13 +52,18 @@ def chunk_target_variances(hnet, mode: str = "in", activation: str = "linear") -
     sizes = torch.tensor([math.prod(s) for s in hnet.target_shapes])
     per_position = variances.repeat_interleave(sizes)
     padded = torch.full((hnet.num_chunks * hnet.chunk_size,), float("nan"))
-    padded[:per_position.numel()] = per_position
+    padded[: per_position.numel()] = per_position
     return padded.reshape(hnet.num_chunks, hnet.chunk_size).nanmean(dim=1)
 
 
 @torch.no_grad()
-def chunked_hyperfan_init_(hnet, mode: str = "in", activation: str = "linear",
-                           distribution: str = "uniform", generator: torch.Generator | None = None):
+def chunked_hyperfan_init_(
+    hnet,
+    mode: str = "in",
+    activation: str = "linear",
+    distribution: str = "uniform",
+    generator: torch.Generator | None = None,
+):
     """Hyperfan-``mode`` init of a ``ChunkedHMLP`` in place (derivation in the module
     docstring); ``activation`` is the main net's. Returns ``hnet``."""
     _check_choice("hyperfan mode", mode, HYPERFAN_MODES)
@@ -73,4 +86,3 @@ def chunked_hyperfan_init_(hnet, mode: str = "in", activation: str = "linear",
     sample_(head_w, math.sqrt(scale / head_w.shape[1]), distribution, generator)
     head_b.zero_()
     return hnet
-

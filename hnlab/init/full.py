@@ -16,16 +16,17 @@ net directly (Chang et al., Table 1), with ``c = 2`` when the layer feeds a ReLU
 field for convolutions). Trunk layers get fan-in init and zero biases, so ``Var(h)``
 is the second moment of the trunk output; it is measured, which takes ``Var(e)`` of the
 embeddings into account. The chunked hypernetwork, whose head is shared by all chunks,
-is initialized in ``hnlab.init_chunked``.
+is initialized in ``hnlab.init.chunked``.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
-from .hnets import DirectWeights
+from ..hnets import DirectWeights
 
 MODES = ("fan_in", "fan_out", "harmonic")
 SCHEMES = {"xavier": 1.0, "kaiming": 2.0}
@@ -66,8 +67,12 @@ def classical_variance(shape: Sequence[int], scheme: str = "xavier", mode: str =
     return {"fan_in": var_in, "fan_out": var_out}.get(mode) or harmonic_mean(var_in, var_out)
 
 
-def sample_(tensor: torch.Tensor, std: torch.Tensor | float, distribution: str = "uniform",
-            generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_(
+    tensor: torch.Tensor,
+    std: torch.Tensor | float,
+    distribution: str = "uniform",
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Fill ``tensor`` in place with zero-mean noise of standard deviation ``std`` (a number,
     or one per row): uniform on ``(-sqrt(3) std, sqrt(3) std)`` or normal."""
     _check_choice("distribution", distribution, DISTRIBUTIONS)
@@ -90,7 +95,9 @@ def layer_roles(target_shapes: Sequence[Sequence[int]]) -> list[tuple[int, bool]
     for i, shape in enumerate(target_shapes):
         is_bias = len(shape) == 1 and i > 0 and len(target_shapes[i - 1]) > 1 and target_shapes[i - 1][0] == shape[0]
         if len(shape) == 1 and not is_bias:
-            raise ValueError(f"target tensor {i} of shape {tuple(shape)} is 1-D but follows no weight it could be the bias of")
+            raise ValueError(
+                f"target tensor {i} of shape {tuple(shape)} is 1-D but follows no weight it could be the bias of"
+            )
         layer += 0 if is_bias else 1
         roles.append((layer, is_bias))
     return roles
@@ -104,8 +111,9 @@ def relu_gains(target_shapes, activation: str) -> list[float]:
     return [2.0 if activation == "relu" and layer < last else 1.0 for layer, _ in roles]
 
 
-def hyperfan_target_variances(target_shapes: Sequence[Sequence[int]], mode: str = "in",
-                              activation: str = "linear") -> list[float]:
+def hyperfan_target_variances(
+    target_shapes: Sequence[Sequence[int]], mode: str = "in", activation: str = "linear"
+) -> list[float]:
     """``Var`` each generated target tensor should have under hyperfan-``mode`` (Table 1
     times ``d_k Var(h)``): weights ``c / (2^[bias] d_j)`` (in) or ``c / d_i`` (out); biases
     ``c / 2`` (in) or ``max(c (1 - d_j / d_i), 0)`` (out). Biases are generated when the
@@ -117,14 +125,15 @@ def hyperfan_target_variances(target_shapes: Sequence[Sequence[int]], mode: str 
     for i, (shape, (_, is_bias), c) in enumerate(zip(target_shapes, roles, gains)):
         fan_in, fan_out = fans(target_shapes[i - 1] if is_bias else shape)
         if mode == "in":
-            variances.append(c / 2 if is_bias else c / (2 ** with_bias * fan_in))
+            variances.append(c / 2 if is_bias else c / (2**with_bias * fan_in))
         else:
             variances.append(max(c * (1 - fan_in / fan_out), 0.0) if is_bias else c / fan_out)
     return variances
 
 
-def hyperfan_head_variances(target_shapes, head_in_dim: int, head_input_var: float, mode: str = "in",
-                            activation: str = "linear") -> list[float]:
+def hyperfan_head_variances(
+    target_shapes, head_in_dim: int, head_input_var: float, mode: str = "in", activation: str = "linear"
+) -> list[float]:
     """Table 1: ``Var(H)`` (and ``Var(G)``) of the head rows of each target tensor, for a head
     with ``head_in_dim`` inputs of second moment ``head_input_var`` (``Var(e)`` for a
     one-layer hypernetwork)."""
@@ -144,7 +153,7 @@ def check_linear_head(hnet) -> None:
 
 def trunk_layers(hnet) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """``(weight, bias)`` of every trunk layer and, last, the head (after any chunk embeddings)."""
-    params = list(hnet.theta)[hnet.num_leading_params:-2]
+    params = list(hnet.theta)[hnet.num_leading_params : -2]
     return [*zip(params[0::2], params[1::2]), hnet.head_params()]
 
 
@@ -173,8 +182,14 @@ def rows_std(hnet, variances: Sequence[float]) -> torch.Tensor:
 
 
 @torch.no_grad()
-def hyperfan_init_(hnet, mode: str = "in", activation: str = "linear", distribution: str = "uniform",
-                   head_input_var: float | None = None, generator: torch.Generator | None = None):
+def hyperfan_init_(
+    hnet,
+    mode: str = "in",
+    activation: str = "linear",
+    distribution: str = "uniform",
+    head_input_var: float | None = None,
+    generator: torch.Generator | None = None,
+):
     """Hyperfan-``mode`` init of a full hypernetwork (``HMLP``) in place; returns ``hnet``.
 
     ``activation`` is the main net's. ``head_input_var`` defaults to the measured second
@@ -184,7 +199,7 @@ def hyperfan_init_(hnet, mode: str = "in", activation: str = "linear", distribut
     _check_choice("distribution", distribution, DISTRIBUTIONS)
     check_linear_head(hnet)
     if getattr(hnet, "num_leading_params", 0):
-        raise TypeError("a chunked hypernetwork shares its head; use hnlab.init_chunked.chunked_hyperfan_init_")
+        raise TypeError("a chunked hypernetwork shares its head; use hnlab.init.chunked.chunked_hyperfan_init_")
     fan_in_trunk_(hnet, distribution, generator)
     head_w, head_b = hnet.head_params()
     second_moment = head_input_var if head_input_var is not None else head_input_second_moment(hnet)
@@ -195,8 +210,9 @@ def hyperfan_init_(hnet, mode: str = "in", activation: str = "linear", distribut
 
 
 @torch.no_grad()
-def classical_target_weights(target_shapes, scheme: str = "xavier", mode: str = "fan_in",
-                             distribution: str = "uniform", generator=None) -> torch.Tensor:
+def classical_target_weights(
+    target_shapes, scheme: str = "xavier", mode: str = "fan_in", distribution: str = "uniform", generator=None
+) -> torch.Tensor:
     """Flat main-net weights ``[P]`` initialized directly (the classical network): each
     weight ``gain / fan``, biases zero."""
     roles = layer_roles(target_shapes)
@@ -210,8 +226,13 @@ def classical_target_weights(target_shapes, scheme: str = "xavier", mode: str = 
 
 
 @torch.no_grad()
-def classical_init_(hnet, scheme: str = "xavier", mode: str = "fan_in", distribution: str = "uniform",
-                    generator: torch.Generator | None = None):
+def classical_init_(
+    hnet,
+    scheme: str = "xavier",
+    mode: str = "fan_in",
+    distribution: str = "uniform",
+    generator: torch.Generator | None = None,
+):
     """Xavier or Kaiming (``fan_in``/``fan_out``/``harmonic``) in place; returns ``hnet``.
 
     On a hypernetwork every layer, the head included, is treated as in a classical
@@ -228,21 +249,3 @@ def classical_init_(hnet, scheme: str = "xavier", mode: str = "fan_in", distribu
         sample_(weight, math.sqrt(classical_variance(weight.shape, scheme, mode)), distribution, generator)
         bias.zero_()
     return hnet
-
-
-INIT_METHODS = ("xavier", "kaiming", "xavier_fan_out", "xavier_harmonic", "kaiming_fan_out",
-                "kaiming_harmonic", "hyperfan_in", "hyperfan_out")
-
-
-def init_hypernet_(hnet, method: str, activation: str = "linear", distribution: str = "uniform",
-                   generator: torch.Generator | None = None):
-    """Initialize any hnlab hypernetwork by name (one of ``INIT_METHODS``; plain
-    ``"xavier"``/``"kaiming"`` are fan-in). ``activation`` is the main net's; a chunked
-    hypernetwork gets the chunked hyperfan (``hnlab.init_chunked``). Returns ``hnet``."""
-    _check_choice("init method", method, INIT_METHODS)
-    if method.startswith("hyperfan_"):
-        from .init_chunked import chunked_hyperfan_init_
-        init = chunked_hyperfan_init_ if hasattr(hnet, "chunk_emb") else hyperfan_init_
-        return init(hnet, method.removeprefix("hyperfan_"), activation, distribution, generator=generator)
-    scheme, _, mode = method.partition("_")
-    return classical_init_(hnet, scheme, mode or "fan_in", distribution, generator)
