@@ -190,7 +190,7 @@ def train_task(
             losses.append(loss.item())
         if progress is not None and (it + 1) % 50 == 0:
             progress.update(50)
-            progress.set_postfix(task=task_id, loss=f"{losses[-1]:.4g}")
+            progress.set_postfix(task=task_id + 1, loss=f"{losses[-1]:.4g}")
     if progress is not None:
         progress.update(cfg.iters % 50)
     return losses
