@@ -4,6 +4,8 @@
 ``fast``: the same penalty from the hypernetwork head's Gram matrices.
 """
 
+from .ewc import EWCPenalty, diagonal_fisher
 from .fast import FastOutputRegularizer, supports_fast_regularizer
 from .lookahead import adam_lookahead, has_fused_adam, lookahead_step, sgd_lookahead
 from .output import output_regularizer, regularizer_targets
+from .si import SynapticIntelligence
