@@ -175,7 +175,7 @@ def train_task(
     task = tasks[task_id]
     optimizer = make_optimizer(hnet.trainable_parameters(task_id), cfg)
     penalty = old_task_penalty(hnet, task_id, cfg, generator)
-    batches = _batches(len(task.x_train), cfg, generator).to(task.x_train.device)
+    batches = batch_indices(len(task.x_train), cfg, generator).to(task.x_train.device)
     head, losses = head_of(tnet, task_id), []
     for it in range(cfg.iters):
         idx = batches[it]
@@ -196,7 +196,7 @@ def train_task(
     return losses
 
 
-def _batches(n: int, cfg: TrainConfig, generator) -> torch.Tensor:
+def batch_indices(n: int, cfg: TrainConfig, generator) -> torch.Tensor:
     """Example indices ``[iters, batch_size]`` for a task of ``n`` examples (``cfg.sampling``);
     with ``"epochs"`` a batch may straddle two epochs."""
     if cfg.sampling == "epochs":
@@ -293,7 +293,7 @@ def train_multitask(
     params = [p for t in range(len(tasks)) for p in hnet.trainable_parameters(t)]
     optimizer = make_optimizer(list({id(p): p for p in params}.values()), cfg)
     ids = list(range(len(tasks)))
-    batches = [_batches(len(task.x_train), cfg, generator).to(task.x_train.device) for task in tasks]
+    batches = [batch_indices(len(task.x_train), cfg, generator).to(task.x_train.device) for task in tasks]
     for it in tqdm(range(cfg.iters), desc="multitask", disable=not progress, leave=False):
         W = hnet(ids)
         loss = sum(_batch_loss(tnet, task, W[t], head_of(tnet, t), batches[t][it]) for t, task in enumerate(tasks))

@@ -83,14 +83,14 @@ def test_bad_configs_raise_clear_errors(toy_two_tasks):
 def test_epoch_sampling_sees_every_example_once_per_epoch():
     """``sampling="epochs"`` (the authors' data handlers): 7 batches of 3 over 5 examples are
     four full sweeps in fresh orders and one example of a fifth; batches may straddle sweeps."""
-    from hnlab.train import _batches
+    from hnlab.train import batch_indices
 
     cfg = TrainConfig(iters=7, batch_size=3, sampling="epochs")
-    flat = _batches(5, cfg, torch.Generator().manual_seed(0)).flatten()
+    flat = batch_indices(5, cfg, torch.Generator().manual_seed(0)).flatten()
     sweeps = flat[:20].view(4, 5)
     assert all(sorted(s.tolist()) == [0, 1, 2, 3, 4] for s in sweeps)
     assert len({tuple(s.tolist()) for s in sweeps}) > 1 and 0 <= flat[20] < 5
-    drawn = _batches(5, TrainConfig(iters=7, batch_size=3), torch.Generator().manual_seed(0))
+    drawn = batch_indices(5, TrainConfig(iters=7, batch_size=3), torch.Generator().manual_seed(0))
     assert drawn.shape == (7, 3) and drawn.min() >= 0 and drawn.max() < 5
 
 
