@@ -1,8 +1,10 @@
 """The ``hnlab`` command: execute the lessons with papermill and collect their results.
 
-``hnlab run`` (what ``make run`` calls) executes every notebook in ``notebooks/`` in order
-with its default parameters into ``runs/<timestamp>/``, writes an HTML page per notebook
-(plotly figures included) and prints a table of each notebook's results JSON.
+``hnlab run`` (what ``make run`` calls) executes every notebook in the ``notebooks/`` folder
+of the project you stand in (the current folder or one above it holding ``notebooks/NN_*.ipynb``;
+``--notebooks DIR`` names another) in order, with its default parameters, into that project's
+``runs/<timestamp>/``; writes an HTML page per notebook that works from disk with no network
+(``hnlab.export``) and prints a table of each notebook's results JSON.
 """
 
 from __future__ import annotations
@@ -16,7 +18,25 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+LESSONS = "[0-9][0-9]_*.ipynb"
+#: The lessons' kernels log at ERROR only: ipykernel's "running over TCP without encryption"
+#: warning (a local kernel, once per lesson) is nothing a student can or needs to act on.
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
+
+
+def project_notebooks(start: Path | None = None) -> Path:
+    """The ``notebooks/`` folder of the project holding ``start`` (default: the current folder):
+    ``start`` or the nearest folder above it with lesson notebooks in ``notebooks/``."""
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if folder.name == "notebooks" and any(folder.glob(LESSONS)):
+            return folder
+        if any((folder / "notebooks").glob(LESSONS)):
+            return folder / "notebooks"
+    raise SystemExit(
+        f"hnlab: no lessons here: neither {start} nor a folder above it has notebooks/NN_*.ipynb; "
+        "run from an hnlab project or pass --notebooks DIR"
+    )
 
 
 def parse_param(text: str) -> tuple[str, object]:
@@ -73,7 +93,7 @@ def find_notebooks(folder: Path, only: list[str] | None = None) -> list[Path]:
     """Lesson notebooks in reading order, optionally those whose name contains one of ``only``."""
     if not folder.is_dir():
         raise SystemExit(f"hnlab: no notebook folder at {folder}")
-    books = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+    books = sorted(folder.glob(LESSONS))
     if only:
         books = [p for p in books if any(o in p.name for o in only)]
     if not books:
@@ -84,6 +104,8 @@ def find_notebooks(folder: Path, only: list[str] | None = None) -> list[Path]:
 def execute(notebook: Path, out_dir: Path, params: dict) -> dict:
     """Run one notebook with papermill, export HTML, return a summary row."""
     import papermill as pm
+
+    from .export import export_html, slim_executed
 
     stem = notebook.stem
     results_path = out_dir / f"{stem}.json"
@@ -98,11 +120,13 @@ def execute(notebook: Path, out_dir: Path, params: dict) -> dict:
             kernel_name="python3",
             parameters={**params, "results_path": str(results_path.resolve())},
             progress_bar=False,
+            extra_arguments=KERNEL_ARGS,
         )
     except Exception as err:  # papermill keeps the executed copy up to the failing cell
         row["status"] = f"FAILED: {failure_reason(err)}"
     row["wall_seconds"] = time.perf_counter() - start
     if executed.exists():
+        slim_executed(executed)
         export_html(executed, out_dir / f"{stem}.html")
     if results_path.exists():
         row["results"] = json.loads(results_path.read_text())
@@ -118,14 +142,6 @@ def failure_reason(err: Exception) -> str:
         return f"{err.ename}: {err.evalue} (cell {err.cell_index})"[:300]
     lines = [line for line in str(err).splitlines() if line.strip()]
     return f"{type(err).__name__}: {lines[0][:200] if lines else ''}"
-
-
-def export_html(executed: Path, html_path: Path) -> None:
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(str(executed), as_version=4))
-    html_path.write_text(body)
 
 
 def headline(results: dict | None, width: int = 70) -> str:
@@ -176,10 +192,13 @@ def run(args: argparse.Namespace) -> int:
     params = dict(args.param or [])
     if args.smoke:
         params["smoke"] = True
-    out_dir = Path(args.out) if args.out else ROOT / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = Path(args.notebooks).resolve() if args.notebooks else project_notebooks()
+    notebooks = find_notebooks(folder, args.only)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    out_dir = Path(args.out) if args.out else folder.parent / "runs" / stamp
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
-    for notebook in find_notebooks(Path(args.notebooks), args.only):
+    for notebook in notebooks:
         print(f"running {notebook.name} ...", flush=True)
         rows.append(execute(notebook, out_dir, params))
         print(f"  {rows[-1]['status']} ({rows[-1]['wall_seconds']:.1f} s)", flush=True)
@@ -192,8 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hnlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="execute the lesson notebooks with papermill")
-    p.add_argument("--notebooks", default=str(ROOT / "notebooks"), help="folder of lesson notebooks")
-    p.add_argument("--out", help="output folder (default runs/<timestamp>)")
+    p.add_argument("--notebooks", help="folder of lesson notebooks (default: notebooks/ of the project you stand in)")
+    p.add_argument("--out", help="output folder (default: runs/<timestamp> beside the notebooks folder)")
     p.add_argument("--only", nargs="*", help="run only notebooks whose name contains one of these")
     p.add_argument("--smoke", action="store_true", help="smoke mode: every notebook in seconds")
     p.add_argument("-p", "--param", action="append", type=parse_param, help="name=value passed to every notebook")

@@ -36,6 +36,30 @@ def check_params(**params) -> None:
         raise TypeError("bad notebook parameters: " + "; ".join(wrong))
 
 
+def check_lesson(namespace: dict, choices: dict | None = None, positive=()) -> None:
+    """Check a lesson's parameters in one call: ``check_lesson(globals())`` after the parameters cell.
+
+    Every name annotated in the parameters cell (``seed: int = 0  # help``; IPython records
+    the annotations in ``__annotations__``) must hold a value of its annotated type (an int
+    passes for a float, a bool never passes for an int); ``choices`` maps names to their
+    allowed values, ``positive`` names numbers that must be > 0. Raises one ``TypeError`` or
+    ``ValueError`` naming every bad parameter, before any data loads.
+    """
+    annotations = namespace.get("__annotations__", {})
+    if not annotations:
+        raise ValueError("no annotated parameters found: call check_lesson(globals()) after the parameters cell")
+    kinds = {float: (float, int)}
+    check_params(**{name: (namespace[name], kinds.get(kind, kind)) for name, kind in annotations.items()})
+    wrong = [
+        f"{name}={namespace[name]!r} (choose one of {', '.join(map(repr, allowed))})"
+        for name, allowed in (choices or {}).items()
+        if namespace[name] not in allowed
+    ]
+    wrong += [f"{name}={namespace[name]!r} (must be > 0)" for name in positive if not namespace[name] > 0]
+    if wrong:
+        raise ValueError("bad notebook parameters: " + "; ".join(wrong))
+
+
 def machine_info(device: torch.device) -> dict:
     """Where a result was measured: device, CPU threads, torch version."""
     info = {

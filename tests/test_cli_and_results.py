@@ -16,7 +16,7 @@ from hnlab.cli import (
     whole_number,
     whole_numbers,
 )
-from hnlab.results import check_params, smoke_default, write_results
+from hnlab.results import check_lesson, check_params, smoke_default, write_results
 
 
 def test_parse_param_reads_literals():
@@ -158,3 +158,15 @@ def test_relative_data_root_is_made_absolute_for_the_lessons(monkeypatch, tmp_pa
     monkeypatch.setenv("HNLAB_DATA", "../shared/data")
     absolute_data_root()
     assert os.environ["HNLAB_DATA"] == str((tmp_path / "../shared/data").resolve())
+
+
+def test_check_lesson_checks_every_annotated_parameter_in_one_call():
+    """A lesson's second cell: ``check_lesson(globals())`` reads the parameters cell's annotations."""
+    ns = {"__annotations__": {"seed": int, "lr": float, "name": str}, "seed": 0, "lr": 1, "name": "sgd"}
+    check_lesson(ns, choices={"name": ("sgd", "adam")}, positive=("lr",))  # an int passes for a float
+    with pytest.raises(TypeError, match=r"seed=True.*lr='x'"):
+        check_lesson({**ns, "seed": True, "lr": "x"})
+    with pytest.raises(ValueError, match=r"name='rmsprop' \(choose one of 'sgd', 'adam'\); lr=0"):
+        check_lesson({**ns, "name": "rmsprop", "lr": 0}, choices={"name": ("sgd", "adam")}, positive=("lr",))
+    with pytest.raises(ValueError, match="after the parameters cell"):
+        check_lesson({})

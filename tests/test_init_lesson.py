@@ -57,3 +57,26 @@ def test_benchmark_writes_one_entry_per_method(tmp_path, monkeypatch):
     for method in ("xavier", "kaiming", "hyperfan_in", "hyperfan_out"):
         assert len(results[method]["weight_var_x_fan_in"]) == 4 and len(results[method]["activation_var"]) == 4
     assert results["hyperfan_in"]["weight_var_x_fan_in"][1] < 2 < results["xavier"]["weight_var_x_fan_in"][1]
+
+
+def test_one_colour_and_name_per_method_in_every_figure_and_power_ticks_on_log_axes():
+    from hnlab.viz import method_color
+    from hnlab.viz.init import continual_losses, variance_per_layer
+
+    summaries = {m: {"activation_var": [1.0, 2.0], "weight_var_x_fan_in": [1.0, 1.0]} for m in ("kaiming", "xavier")}
+    fig = variance_per_layer(summaries, "weight_var_x_fan_in")
+    only_xavier = variance_per_layer({"xavier": summaries["xavier"]})
+    losses = continual_losses({"xavier": {"losses": [[1.0, 0.5]], "final_mse": [0.5]}})
+    colours = {fig.data[1].line.color, only_xavier.data[0].line.color, losses.data[0].line.color}
+    assert colours == {method_color("xavier")} and fig.data[0].line.color != fig.data[1].line.color
+    assert fig.data[1].name == "Xavier" and "weight_var" not in fig.layout.yaxis.title.text
+    assert fig.layout.yaxis.exponentformat == "power" and losses.layout.yaxis.exponentformat == "power"
+
+
+def test_histograms_have_axis_titles_and_the_init_list_shows_every_choice():
+    x = torch.randn(20, 12)
+    hist, _, _ = init_figures(x, ("xavier", "hyperfan_in"), depth=2, width=8)
+    assert hist.layout.xaxis.title.text == "activation value" and "density" in hist.layout.yaxis.title.text
+    box = init_variance_widget(x)
+    methods = box.children[0].children[0].children[0]
+    assert methods.rows == len(methods.options) and "several" in box.children[0].children[0].children[1].value

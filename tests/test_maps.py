@@ -183,7 +183,7 @@ def test_explorer_view_probes_without_a_kernel():
     task_dropdown = box.children[0].children[0].children[0]
     task_dropdown.value = 2  # an observer recomputes the map for task 2
     assert list(box.children[1].children[0].data[0].x) == v.emb_map.xs.tolist()
-    assert box.children[1].children[0].layout.title.text.startswith("task 2")
+    assert box.children[1].children[0].layout.title.text.startswith("task 3")  # task_id 2 is the third task
 
 
 def test_good_region_area_and_edge():

@@ -190,23 +190,25 @@ def load_mnist(
     root = data_root(root)
     files = dataset_files(name, root)
     missing = [str(p) for p in files.values() if not p.exists()]
+    reason = "downloads are switched off"
     if missing and download:
         try:
             download_files(name, root)
             missing = []
         except DataError as err:
-            reason = str(err)
-    else:
-        reason = "downloads are switched off"
+            reason = f"could not download them: {str(err)[:300]}"
     if not missing:
         return _to_data(_read_full(name, str(root)), "full", root, name, device)
     if allow_subset and name == "mnist":
-        if verbose:
+        arrays = _read_subset(str(PROJECT_DATA / SUBSET_FILE))
+        if verbose:  # one short line, the same in every lesson; the network errors stay out of it
             print(
-                f"hnlab: full MNIST not found under {root} ({reason}); using the shipped subset "
-                f"{PROJECT_DATA / SUBSET_FILE}. Set HNLAB_DATA to a folder with MNIST/raw/*.gz for full runs."
+                f"hnlab: using the shipped subset of MNIST in {PROJECT_DATA} ({len(arrays[0]):,} training and "
+                f"{len(arrays[2]):,} test images): full MNIST is not in {files[next(iter(files))].parent}"
+                f"{' and could not be downloaded' if download else ''}. For the full set, put the four official "
+                "MNIST .gz files there or set HNLAB_DATA to a folder that holds MNIST/raw/."
             )
-        return _to_data(_read_subset(str(PROJECT_DATA / SUBSET_FILE)), "subset", PROJECT_DATA, name, device)
+        return _to_data(arrays, "subset", PROJECT_DATA, name, device)
     raise DataError(
         f"{name} files missing under {root}: {', '.join(missing)} ({reason}). "
         f"Put the official IDX .gz files there, or set HNLAB_DATA to the folder that holds "

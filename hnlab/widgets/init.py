@@ -14,7 +14,10 @@ import torch
 from ..experiments.init import init_statistics
 from ..init import INIT_METHODS
 from ..targets import MLP
+from ..viz import method_label
 from ..viz.init import layer_histograms, variance_per_layer
+
+HINT = "<small>Ctrl-click (⌘-click on a Mac) or Shift-click to choose several inits</small>"
 
 CHOICES = ("classical", *INIT_METHODS)
 ACTIVATIONS = ("tanh", "relu", "linear", "sigmoid")
@@ -51,7 +54,12 @@ def init_figures(
 
 def _controls() -> dict:
     return {
-        "methods": widgets.SelectMultiple(options=CHOICES, value=("xavier", "hyperfan_in"), description="init", rows=5),
+        "methods": widgets.SelectMultiple(
+            options=[(method_label(m), m) for m in CHOICES],
+            value=("xavier", "hyperfan_in"),
+            description="init",
+            rows=len(CHOICES),  # every choice in view, the preselected ones too
+        ),
         "activation": widgets.Dropdown(options=ACTIVATIONS, value="tanh", description="activation"),
         "depth": widgets.IntSlider(value=5, min=1, max=10, description="depth"),
         "width": widgets.IntSlider(value=128, min=16, max=256, step=16, description="width"),
@@ -82,6 +90,6 @@ def init_variance_widget(x: torch.Tensor, seed: int = 0) -> widgets.Widget:
     for control in controls.values():
         control.observe(redraw, names="value")
     button.on_click(redraw)
-    left = widgets.VBox([controls["methods"], controls["bias"], button])
+    left = widgets.VBox([controls["methods"], widgets.HTML(HINT), controls["bias"], button])
     right = widgets.VBox([controls[k] for k in ("activation", "depth", "width", "emb_var")])
     return widgets.VBox([widgets.HBox([left, right]), output])

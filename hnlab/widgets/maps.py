@@ -3,7 +3,8 @@
 ``MapExplorer`` holds the trained models and computes everything the widget shows with
 plain methods (``view``), so tests and batch runs use it without a kernel;
 ``embedding_map_widget`` only wires ipywidgets controls to ``MapExplorer.view``. Click on
-the map or move the two probe sliders to move the probed embedding.
+the map (or on a learned embedding's cross) or move the two probe sliders to move the probed
+embedding. Tasks are shown as 1..T (``task_id`` stays 0-based in code).
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ from ..hnets import HyperNetwork
 from ..maps import EmbeddingMap, EmbeddingPlane, default_plane, embedding_map, learned_points, scores_at
 from ..targets import MLP
 from ..train import head_of
-from ..viz.maps import embedding_markers, heatmap_trace, probe_marker, probe_prediction_figure, probe_scores_figure
+from ..viz import style, task_label
+from ..viz.maps import (
+    embedding_labels,
+    embedding_markers,
+    heatmap_trace,
+    probe_marker,
+    probe_prediction_figure,
+    probe_scores_figure,
+)
 
 
 @dataclass
@@ -47,7 +56,7 @@ class MapExplorer:
         self.plane = default_plane(hnet) if plane is None else plane
         self.max_test, self.chunk_size = max_test, chunk_size
         self.points, _ = learned_points(hnet, self.plane)
-        self.labels = [f"e{t}" for t in range(len(self.points))]
+        self.labels = embedding_labels(len(self.points))
         self._cache: dict[tuple, EmbeddingMap] = {}
 
     def emb_map(self, task_id: int, x_range, y_range, resolution: int) -> EmbeddingMap:
@@ -91,9 +100,10 @@ class MapExplorer:
                 task.y_test[order].cpu(),
                 y_pred.cpu(),
                 task.name,
-                f"task {task_id} ({task.name}): MSE {scores[task_id]:.3g} {where}",
+                f"{task_label(task_id)} ({task.name}): MSE {scores[task_id]:.3g} {where}",
             )
-        return probe_scores_figure(scores, [t.name for t in self.tasks], task.metric, f"{task.metric} {where}")
+        names = [f"{t + 1}: {k.name}" for t, k in enumerate(self.tasks)]
+        return probe_scores_figure(scores, names, task.metric, f"every task's {task.metric} {where}")
 
     def view(self, task_id: int, x_range, y_range, resolution: int, xy) -> View:
         """Everything the widget shows for one setting of its controls."""
@@ -104,12 +114,13 @@ class MapExplorer:
             [heatmap_trace(m), embedding_markers(self.points, self.labels, highlight=task_id), probe_marker(xy)]
         )
         fig.update_layout(
-            title=f"task {task_id} ({m.task_name}): {m.metric}",
+            title=f"{task_label(task_id)} ({m.task_name}): {m.metric}",
             width=520,
             height=460,
-            xaxis_title="embedding axis 1",
-            yaxis_title="embedding axis 2",
+            xaxis_title="embedding coordinate 1",
+            yaxis_title="embedding coordinate 2",
         )
+        style(fig)
         scores = self.probe_scores(xy)
         return View(fig, self.probe_figure(task_id, xy, scores), m, scores)
 
@@ -128,20 +139,37 @@ def embedding_map_widget(
     """Controls (task, grid ranges, resolution, probe x/y) above a live map and probe figure."""
     import ipywidgets as W
 
-    limit = 3 * max(abs(v) for v in (*x_range, *y_range))
+    limit = round(3 * max(abs(v) for v in (*x_range, *y_range)), 1)
     xy0 = explorer.points[task_id].tolist()
+    wide = dict(layout=W.Layout(width="330px"), style={"description_width": "80px"})
     task = W.Dropdown(
-        options=[(f"{t}: {k.name}", t) for t, k in enumerate(explorer.tasks)], value=task_id, description="task"
+        options=[(f"{t + 1}: {k.name}", t) for t, k in enumerate(explorer.tasks)],
+        value=task_id,
+        description="task",
+        **wide,
     )
-    xr = W.FloatRangeSlider(value=tuple(x_range), min=-limit, max=limit, step=0.1, description="x range")
-    yr = W.FloatRangeSlider(value=tuple(y_range), min=-limit, max=limit, step=0.1, description="y range")
-    res = W.IntSlider(value=resolution, min=5, max=80, step=5, description="resolution", continuous_update=False)
-    px = W.FloatSlider(value=xy0[0], min=-limit, max=limit, step=0.05, description="probe x")
-    py = W.FloatSlider(value=xy0[1], min=-limit, max=limit, step=0.05, description="probe y")
+    # range sliders without their own readout (it is cut off at this width): a label under each says the range
+    xr = W.FloatRangeSlider(
+        value=tuple(x_range), min=-limit, max=limit, step=0.1, description="x range", readout=False, **wide
+    )
+    yr = W.FloatRangeSlider(
+        value=tuple(y_range), min=-limit, max=limit, step=0.1, description="y range", readout=False, **wide
+    )
+    ranges = W.HTML()
+    res = W.IntSlider(
+        value=resolution, min=5, max=80, step=5, description="resolution", continuous_update=False, **wide
+    )
+    px = W.FloatSlider(value=xy0[0], min=-limit, max=limit, step=0.05, description="probe x", **wide)
+    py = W.FloatSlider(value=xy0[1], min=-limit, max=limit, step=0.05, description="probe y", **wide)
     first = explorer.view(task_id, x_range, y_range, resolution, xy0)
     map_w, probe_w = go.FigureWidget(first.map_fig), go.FigureWidget(first.probe_fig)
 
+    def show_ranges():
+        (x0, x1), (y0, y1) = xr.value, yr.value
+        ranges.value = f"<small>grid: x from {x0:.2f} to {x1:.2f}, y from {y0:.2f} to {y1:.2f}</small>"
+
     def update(_change=None):
+        show_ranges()
         v = explorer.view(task.value, xr.value, yr.value, res.value, (px.value, py.value))
         copy_figure(map_w, v.map_fig)
         if len(probe_w.data) == len(v.probe_fig.data):
@@ -152,8 +180,10 @@ def embedding_map_widget(
             with px.hold_trait_notifications(), py.hold_trait_notifications():
                 px.value, py.value = points.xs[0], points.ys[0]
 
-    map_w.data[0].on_click(on_click)
+    show_ranges()
+    map_w.data[0].on_click(on_click)  # the heatmap
+    map_w.data[1].on_click(on_click)  # a learned embedding's cross: probe exactly there
     for control in (task, xr, yr, res, px, py):
         control.observe(update, names="value")
-    controls = W.HBox([W.VBox([task, res]), W.VBox([xr, yr]), W.VBox([px, py])])
+    controls = W.HBox([W.VBox([task, res]), W.VBox([xr, yr, ranges]), W.VBox([px, py])])
     return W.VBox([controls, W.HBox([map_w, probe_w])])
