@@ -119,14 +119,31 @@ def widget_note_output(output) -> None:
     }
 
 
+def is_progress_bar(model_id: str, state: dict) -> bool:
+    """A tqdm bar in a notebook is an HBox holding a progress model (and its text)."""
+    model = state.get(model_id, {})
+    children = model.get("state", {}).get("children", []) if model.get("model_name") == "HBoxModel" else []
+    names = {state.get(str(c).replace("IPY_MODEL_", ""), {}).get("model_name") for c in children}
+    return bool(names & {"FloatProgressModel", "IntProgressModel"})
+
+
 def without_widgets(nb):
     """``nb`` with every widget output replaced by ``WIDGET_NOTE`` and no saved widget state
-    (a plotly ``FigureWidget``'s state holds all of plotly.js: about 5 MB each)."""
-    nb.metadata.pop("widgets", None)
+    (a plotly ``FigureWidget``'s state holds all of plotly.js: about 5 MB each). Progress bars
+    (tqdm's, which vanish when done in JupyterLab too) are dropped."""
+    widgets = nb.metadata.pop("widgets", None) or {}
+    state = widgets.get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
     for cell in nb.cells:
+        kept = []
         for output in cell.get("outputs", []):
-            if WIDGET_MIME in output.get("data", {}):
+            view = output.get("data", {}).get(WIDGET_MIME)
+            if view is not None:
+                if is_progress_bar(view.get("model_id", ""), state):
+                    continue
                 widget_note_output(output)
+            kept.append(output)
+        if "outputs" in cell:
+            cell.outputs = kept
     return nb
 
 

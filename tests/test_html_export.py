@@ -123,3 +123,22 @@ def test_run_outside_a_project_says_so(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit, match="no lessons here"):
         cli.project_notebooks()
+
+
+def test_progress_bars_are_dropped_and_other_widgets_say_where_they_work():
+    from hnlab.export import without_widgets
+
+    state = {
+        "bar": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_p", "IPY_MODEL_t"]}},
+        "p": {"model_name": "FloatProgressModel", "state": {}},
+        "t": {"model_name": "HTMLModel", "state": {"value": "toy: 100%"}},
+        "box": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_t"]}},
+    }
+    outputs = [new_output("display_data", data={WIDGET_MIME: {"model_id": m}}) for m in ("bar", "box")]
+    nb = new_notebook(
+        cells=[new_code_cell("x", outputs=outputs)],
+        metadata={"widgets": {"application/vnd.jupyter.widget-state+json": {"state": state}}},
+    )
+    slim = without_widgets(nb)
+    assert "widgets" not in slim.metadata
+    assert [o.data["text/plain"] for o in slim.cells[0].outputs] == [WIDGET_NOTE]

@@ -128,7 +128,7 @@ def maps_grid_figure(maps, points, labels=None, cols: int | None = None, title: 
         coloraxis=dict(colorscale=scale, cmin=zmin, cmax=zmax, colorbar=dict(title=bar_title)),
         title=title or "every task's score over the embedding plane (crosses: learned embeddings)",
         height=270 * rows + 110,
-        width=240 * cols + 150,
+        width=min(230 * cols + 150, 1050),  # fits a notebook's and a lesson page's width
         margin=dict(t=90, b=60),
     )
     fig.update_xaxes(title_text="embedding coord. 1", row=rows)
