@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from hnlab.data.sequences import PermutedImages
-from hnlab.regularizers import EWCPenalty, SynapticIntelligence, diagonal_fisher
+from hnlab.regularizers import EWCPenalty, SynapticIntelligence, diagonal_fisher, mlp_fisher
 from hnlab.targets import MLP
 
 
@@ -177,3 +177,15 @@ def test_si_state_rejects_another_size():
     si = SynapticIntelligence(torch.zeros(3), c=1.0)
     with pytest.raises(ValueError, match="3 weights"):
         SynapticIntelligence(torch.zeros(2), c=1.0).load_state_dict(si.state_dict())
+
+
+@pytest.mark.parametrize("window", [None, (2, 5)])
+def test_mlp_fisher_in_closed_form_matches_the_per_sample_gradients(window):
+    """One backward pass and one product per layer against torch.func's per-sample gradients."""
+    torch.manual_seed(1)
+    tnet = MLP(6, (8, 7), 5, "relu")
+    W = torch.randn(tnet.num_params, dtype=torch.float64) * 0.5
+    x = torch.randn(23, 6, dtype=torch.float64)
+    select = None if window is None else (lambda y: y[:, window[0] : window[1]])
+    logits_fn = lambda xb, w: tnet(xb, w) if select is None else select(tnet(xb, w))
+    torch.testing.assert_close(mlp_fisher(tnet, W, x, select, batch_size=10), diagonal_fisher(logits_fn, W, x))

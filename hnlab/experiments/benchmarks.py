@@ -145,9 +145,11 @@ def run_benchmark(
     first_seed: int = 0,
     checkpoint_dir=None,
     resume: bool = False,
+    on_seed=None,
 ) -> dict:
     """Run method ``s.method`` (and each method in ``compare``, same scenario) for ``seeds`` seeds;
-    the results dict the lesson and bench/benchmarks.py write as JSON."""
+    the results dict the lesson and bench/benchmarks.py write as JSON. ``on_seed(results)`` is
+    called with the results so far after every seed (bench/benchmarks.py writes them)."""
     compare = check_run(seeds, first_seed, compare)
     others = [with_method(s, name) for name in compare if name != s.method]
     start = time.perf_counter()
@@ -159,6 +161,8 @@ def run_benchmark(
             o.method: _one(o, tasks, seed, device, progress, checkpoint_dir, resume, data.source) for o in others
         }
         runs.append(run)
+        if on_seed is not None:
+            on_seed(summarize(s, runs, data.source, time.perf_counter() - start))
     return summarize(s, runs, data.source, time.perf_counter() - start)
 
 

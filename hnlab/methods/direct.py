@@ -56,7 +56,10 @@ class Direct(Method):
     # -- what the scenario makes of the outputs -----------------------------------------
     def active_logits(self, x: torch.Tensor, task_id: int, W: torch.Tensor | None = None) -> torch.Tensor:
         """Outputs over the classes active while learning ``task_id`` (the loss's and the Fisher's)."""
-        y = self.tnet(x, self.W if W is None else W)
+        return self.active_outputs(self.tnet(x, self.W if W is None else W), task_id)
+
+    def active_outputs(self, y: torch.Tensor, task_id: int) -> torch.Tensor:
+        """The target's outputs ``y`` cut to the classes active while learning ``task_id``."""
         C, scenario = self.settings.classes_per_task, self.settings.scenario
         if scenario == 1:
             return self.tnet.select_head(y, task_id)

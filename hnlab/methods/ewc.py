@@ -1,10 +1,10 @@
 """EWC (Kirkpatrick et al. 2017) and online EWC (Schwarz et al. 2018) on the target MLP.
 
 After each task the diagonal Fisher of the task's training set is taken at the learned weights
-(``hnlab.regularizers.ewc.diagonal_fisher``: per-sample gradients in batched form, over the
-classes active in the scenario); later tasks pay ``lambda / 2 sum F (W - W*)^2``, one term per
-old task (EWC) or one running term with decay gamma (online EWC). Introduced in
-notebooks/03_benchmarks.ipynb.
+(``hnlab.regularizers.ewc.mlp_fisher``: the per-sample gradients' squares summed in closed form,
+equal to ``diagonal_fisher``'s torch.func route, over the classes active in the scenario); later
+tasks pay ``lambda / 2 sum F (W - W*)^2``, one term per old task (EWC) or one running term with
+decay gamma (online EWC). Introduced in notebooks/03_benchmarks.ipynb.
 
 Hyperparameters: van de Ven & Tolias's ``param_values.py`` at commit f0b1461 (December 2019), the
 values behind the rows of von Oswald et al.'s Table 1 (../shared/papers/README.md).
@@ -12,7 +12,7 @@ values behind the rows of von Oswald et al.'s Table 1 (../shared/papers/README.m
 
 from __future__ import annotations
 
-from ..regularizers import EWCPenalty, diagonal_fisher
+from ..regularizers import EWCPenalty, mlp_fisher
 from .direct import Direct
 
 #: EWC lambda per (benchmark, scenario): van de Ven & Tolias, param_values.py @ f0b1461.
@@ -56,7 +56,7 @@ class EWC(Direct):
 
     def end_task(self, task_id, tasks):
         W = self.W.detach()
-        fisher = diagonal_fisher(lambda x, W: self.active_logits(x, task_id, W), W, tasks[task_id].x_train)
+        fisher = mlp_fisher(self.tnet, W, tasks[task_id].x_train, lambda y: self.active_outputs(y, task_id))
         self.ewc.consolidate(W.clone(), fisher)
 
     def state_dict(self):

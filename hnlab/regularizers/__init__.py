@@ -4,7 +4,7 @@
 ``fast``: the same penalty from the hypernetwork head's Gram matrices.
 """
 
-from .ewc import EWCPenalty, diagonal_fisher
+from .ewc import EWCPenalty, diagonal_fisher, mlp_fisher
 from .fast import FastOutputRegularizer, supports_fast_regularizer
 from .lookahead import adam_lookahead, has_fused_adam, lookahead_step, sgd_lookahead
 from .output import output_regularizer, regularizer_targets

@@ -19,11 +19,22 @@ source of von Oswald's EWC / online EWC rows; see shared/papers/README.md):
 
 hnlab computes the per-sample gradients in batched form, ``torch.func.vmap`` over
 ``torch.func.grad``, in chunks; ``tests/test_ewc_si.py`` checks them against the loop.
+
+For an MLP target, ``mlp_fisher`` gets the same numbers without forming per-sample gradients.
+Sample n's gradient of layer l's weight is the outer product ``d_n a_n^T`` of the gradient
+``d_n`` at the layer's output and its input ``a_n``, so
+
+    sum_n (d_n a_n^T)^2 = (d * d)^T (a * a)      (element-wise squares, one matrix product),
+
+and the bias gets ``sum_n d_n^2``. The ``d_n`` of all samples come from ONE backward pass of the
+summed log-likelihoods, because sample n's term depends only on sample n's activations. On
+PermutedMNIST's 2.1M-weight MLP this turns minutes of per-sample gradients into seconds.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch.func import grad, vmap
 
 
@@ -53,6 +64,47 @@ def diagonal_fisher(logits_fn, W: torch.Tensor, x, batch_size: int = 64) -> torc
         xb = x[start : start + batch_size].to(W.device)
         fisher += per_sample_grads(W, xb).square().sum(0)
     return fisher / max(n - 1, 1)
+
+
+@torch.no_grad()
+def mlp_fisher(tnet, W: torch.Tensor, x, select=None, batch_size: int = 1024) -> torch.Tensor:
+    """``diagonal_fisher`` of an ``hnlab.targets.MLP`` with weights ``W [P]`` in closed form (see the
+    module docstring). ``select(outputs [B, out]) -> [B, C]`` picks the active classes (None: all)."""
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if len(x) == 0:
+        raise ValueError("the Fisher needs at least one input")
+    params = tnet.unflatten(W.detach())
+    per_layer = 2 if tnet.has_bias else 1
+    sums = [torch.zeros_like(p) for p in params]
+    for start in range(0, len(x), batch_size):
+        inputs, deltas = _layer_inputs_and_deltas(tnet, params, x[start : start + batch_size].to(W.device), select)
+        for i, (a, d) in enumerate(zip(inputs, deltas)):
+            sums[per_layer * i] += (d * d).T @ (a * a)
+            if tnet.has_bias:
+                sums[per_layer * i + 1] += (d * d).sum(0)
+    return torch.cat([s.flatten() for s in sums]) / max(len(x) - 1, 1)
+
+
+def _layer_inputs_and_deltas(tnet, params, x, select):
+    """Each layer's input and, per sample, the gradient of that sample's log-likelihood of its own
+    prediction at the layer's output (one backward pass for the whole batch)."""
+    per_layer = 2 if tnet.has_bias else 1
+    inputs, outputs = [], []
+    with torch.enable_grad():
+        h = x
+        for i in range(len(tnet.layers)):
+            inputs.append(h.detach())
+            z = F.linear(h, params[per_layer * i], params[per_layer * i + 1] if tnet.has_bias else None)
+            if i == 0:
+                z.requires_grad_()  # a leaf: the weights and inputs need no gradient themselves
+            outputs.append(z)
+            h = tnet.act(z) if i < len(tnet.layers) - 1 else z
+        logits = h if select is None else select(h)
+        logp = torch.log_softmax(logits, dim=-1)
+        own = logp.gather(1, logp.argmax(1, keepdim=True)).sum()
+        deltas = torch.autograd.grad(own, outputs)
+    return inputs, deltas
 
 
 class EWCPenalty:
