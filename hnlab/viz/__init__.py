@@ -3,7 +3,8 @@
 What every figure of the lab shares lives here: one colour per task, one colour and one
 readable name per method (``method_color``, ``method_label``: the same in every lesson),
 task numbers as students read them (``task_label``: 1..T) and the ``hnlab`` plotly
-template (log axes tick as 10^-4, not "100μ"; large numbers as 10^9, not "1B").
+template (log axes tick as 10^-4, not "100μ"; large numbers as 10^9, not "1B"; no
+unlabelled "2" and "5" between the powers of ten).
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ METHOD_LABELS = {
 
 TEMPLATE = go.layout.Template(
     layout=dict(
-        xaxis=dict(exponentformat="power"),
-        yaxis=dict(exponentformat="power"),
+        xaxis=dict(exponentformat="power", minorloglabels="none"),
+        yaxis=dict(exponentformat="power", minorloglabels="none"),
         coloraxis=dict(colorbar=dict(exponentformat="power")),
     )
 )
@@ -110,9 +111,10 @@ def method_label(method: str) -> str:
 
 def style(fig: go.Figure) -> go.Figure:
     """Apply the lab's conventions to ``fig`` whatever the default template: powers of ten on
-    every axis (log axes tick 10^-4, not "100μ")."""
-    fig.update_xaxes(exponentformat="power")
-    fig.update_yaxes(exponentformat="power")
+    every axis (log axes tick 10^-4, not "100μ"), and no bare "2" and "5" between the powers
+    of a log axis (where "5" may mean 0.5)."""
+    fig.update_xaxes(exponentformat="power", minorloglabels="none")
+    fig.update_yaxes(exponentformat="power", minorloglabels="none")
     return fig
 
 

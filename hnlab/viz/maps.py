@@ -123,7 +123,7 @@ def maps_grid_figure(maps, points, labels=None, cols: int | None = None, title: 
     for i, m in enumerate(maps):
         r, c = i // cols + 1, i % cols + 1
         fig.add_trace(heatmap_trace(m, coloraxis="coloraxis"), row=r, col=c)
-        fig.add_trace(embedding_markers(points, labels, highlight=m.task_id, font_size=10), row=r, col=c)
+        fig.add_trace(embedding_markers(points, labels, highlight=m.task_id, font_size=12), row=r, col=c)
     fig.update_layout(
         coloraxis=dict(colorscale=scale, cmin=zmin, cmax=zmax, colorbar=dict(title=bar_title)),
         title=title or "every task's score over the embedding plane (crosses: learned embeddings)",
