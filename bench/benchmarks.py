@@ -52,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", default="", help="comma-separated methods run on the same seeds and scenario")
     p.add_argument("--device", type=device_choice, default="auto")
     p.add_argument("--out", default=None, help="JSON path (default results/<benchmark>_cl<scenario>_<method>.json)")
-    p.add_argument("--checkpoint-dir", default=str(ROOT / "runs" / "checkpoints"), help="a checkpoint per task")
+    p.add_argument(
+        "--checkpoint-dir", default=str(ROOT / "runs" / "checkpoints" / "bench"), help="a checkpoint per task"
+    )
     p.add_argument("--resume", action="store_true", help="continue from the checkpoints of an interrupted run")
     p.add_argument("--table", action="store_true", help="only regenerate results/README.md")
     return p
