@@ -150,3 +150,26 @@ def test_checkpoint_of_another_config_or_a_truncated_file_is_refused(data, tmp_p
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(CheckpointCorrupt, match="corrupt"):
         run_benchmark(smoke("ewc"), data, seeds=1, progress=False, checkpoint_dir=tmp_path, resume=True)
+
+
+def test_lesson_figures_compare_within_a_scenario_and_the_explorer_follows_its_dropdowns(data):
+    from hnlab.viz.benchmarks import comparison_figure, comparison_sentences
+    from hnlab.widgets.benchmarks import matrix_explorer, matrix_figure
+
+    by = {
+        c: run_benchmark(smoke("finetune_target", c), data, seeds=1, compare=["multitask"], progress=False)
+        for c in (1, 3)
+    }
+    fig = comparison_figure(by)
+    assert [bar.name for bar in fig.data] == ["fine-tuning (target net)", "multitask"]
+    assert list(fig.data[1].y) == [by[1]["baselines"]["multitask"], by[3]["baselines"]["multitask"]]
+    cl3 = comparison_sentences(by)[1]
+    assert cl3.startswith("CL3") and cl3.index("multitask") < cl3.index("fine-tuning")  # best first
+    box = matrix_explorer(by)
+    scenario, method = box.children[0].children
+    figure = box.children[1]
+    method.value, scenario.value = "multitask", 3
+    expected = np.asarray(by[3]["runs"][0]["baselines"]["multitask"]["matrix"])
+    np.testing.assert_allclose(np.asarray(figure.data[0].z), expected)
+    with pytest.raises(ValueError, match="no results for method 'si' in CL1"):
+        matrix_figure(by, 1, "si")
