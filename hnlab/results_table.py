@@ -217,6 +217,43 @@ def methods_section(results: list[dict]) -> str:
     )
 
 
+README_START, README_END = "<!-- methods-table -->", "<!-- /methods-table -->"
+
+
+def readme_rows(results: list[dict]) -> list[str]:
+    """The README's compact table: per method, CL1 / CL2 / CL3 on each benchmark next to the paper's."""
+    chosen = [r for r in results if is_paper_setting(r)]
+    rows = [
+        "| method | SplitMNIST (hnlab) | SplitMNIST (paper) | PermutedMNIST-10 (hnlab) | PermutedMNIST-10 (paper) |",
+        "|---|---|---|---|---|",
+    ]
+    for method in sorted({_method(r) for r in chosen}, key=lambda m: (m != "hnet", m)):
+        cells = []
+        for bench in ("splitmnist", "permutedmnist"):
+            group = [r for r in chosen if (_method(r), r["benchmark"]) == (method, bench)]
+            runs = [_scenario_runs(group, c)[0] for c in (1, 2, 3)]
+            ours = " / ".join(f"{np.mean(a):.2f}" if a else "-" for a in runs)
+            seeds = "/".join(str(len(a)) for a in runs)
+            paper = PAPER_ROWS.get((method, bench))
+            cells += [
+                f"{ours} ({seeds} seeds)" if any(runs) else "-",
+                "-" if paper is None else f"{paper[0]:.2f} / {paper[1]:.2f} / {paper[2]:.2f}",
+            ]
+        rows.append(f"| {method} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def update_readme(readme: Path, results: list[dict]) -> None:
+    """Replace the table between ``README_START`` and ``README_END`` (or after a lone start marker)."""
+    text = readme.read_text()
+    if README_START not in text:
+        return
+    head, _, rest = text.partition(README_START)
+    tail = rest.partition(README_END)[2] if README_END in rest else rest
+    table = "\n".join(readme_rows(results))
+    readme.write_text(f"{head}{README_START}\n{table}\n{README_END}{tail}")
+
+
 def write_table(folder) -> Path:
     """Regenerate ``folder/README.md`` from every ``folder/*.json``, keeping its hand-written part."""
     folder = Path(folder)
@@ -242,4 +279,6 @@ def write_table(folder) -> Path:
         "## One row per HNET results file\n\n" + markdown_table(results) + "\n\n" + HAND_WRITTEN + kept
     )
     readme.write_text(text)
+    if (folder.parent / "README.md").exists():
+        update_readme(folder.parent / "README.md", every)
     return readme
