@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from ..data import Task
 from ..hnets import DirectWeights
 from ..targets import MLP
-from ..train import TrainConfig, batch_indices, make_optimizer
+from ..train import TrainConfig, batch_indices, finish_progress, make_optimizer, record_step
 from .base import Method
 from .settings import Settings
 
@@ -102,13 +102,8 @@ class Direct(Method):
             grad = self.W.grad.detach().clone() if self.wants_grad else None
             self.optimizer.step()
             self.after_step(grad)
-            if it % 10 == 0:
-                losses.append(loss.item())
-            if progress is not None and (it + 1) % 50 == 0:
-                progress.update(50)
-                progress.set_postfix(task=task_id + 1, loss=f"{losses[-1]:.4g}")
-        if progress is not None:
-            progress.update(self.config.iters % 50)
+            record_step(losses, loss, it, task_id, progress)
+        finish_progress(progress, self.config.iters)
         return losses
 
     #: Whether ``after_step`` needs the step's gradient (SI does).
