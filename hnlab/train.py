@@ -167,14 +167,17 @@ def train_task(
     cfg: TrainConfig,
     generator: torch.Generator | None = None,
     progress=None,
+    make_penalty=None,
 ) -> list[float]:
     """Learn ``tasks[task_id]`` while the regularizer protects tasks ``0..task_id-1``.
 
     Returns the task loss every 10 steps. ``progress`` is a tqdm bar to advance (or None).
+    ``make_penalty(hnet, task_id, cfg, generator)``, when given, builds the penalty in place of
+    ``old_task_penalty`` (same contract; IWR's Fisher-weighted one, ``hnlab.regularizers.iwr``).
     """
     task = tasks[task_id]
     optimizer = make_optimizer(hnet.trainable_parameters(task_id), cfg)
-    penalty = old_task_penalty(hnet, task_id, cfg, generator)
+    penalty = (old_task_penalty if make_penalty is None else make_penalty)(hnet, task_id, cfg, generator)
     batches = batch_indices(len(task.x_train), cfg, generator).to(task.x_train.device)
     head, losses = head_of(tnet, task_id), []
     for it in range(cfg.iters):
@@ -186,14 +189,25 @@ def train_task(
         if penalty is not None:
             (cfg.beta * penalty(it, optimizer if cfg.lookahead else None)).backward()
         optimizer.step()
-        if it % 10 == 0:
-            losses.append(loss.item())
-        if progress is not None and (it + 1) % 50 == 0:
-            progress.update(50)
-            progress.set_postfix(task=task_id + 1, loss=f"{losses[-1]:.4g}")
-    if progress is not None:
-        progress.update(cfg.iters % 50)
+        record_step(losses, loss, it, task_id, progress)
+    finish_progress(progress, cfg.iters)
     return losses
+
+
+def record_step(losses: list[float], loss: torch.Tensor, it: int, task_id: int, progress) -> None:
+    """Keep the task loss every 10 steps and advance the tqdm bar ``progress`` (or None) every 50;
+    every method's training loop calls it after its step."""
+    if it % 10 == 0:
+        losses.append(loss.item())
+    if progress is not None and (it + 1) % 50 == 0:
+        progress.update(50)
+        progress.set_postfix(task=task_id + 1, loss=f"{losses[-1]:.4g}")
+
+
+def finish_progress(progress, iters: int) -> None:
+    """Advance ``progress`` by the steps ``record_step`` has not counted yet."""
+    if progress is not None:
+        progress.update(iters % 50)
 
 
 def batch_indices(n: int, cfg: TrainConfig, generator) -> torch.Tensor:
