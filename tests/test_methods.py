@@ -24,7 +24,8 @@ def smoke(method="hnet", scenario=1, **overrides):
 
 
 def test_registry_names_every_method_and_rejects_unknown_ones():
-    assert set(METHODS) == {"hnet", "finetune_target", "finetune_hnet", "multitask", "ewc", "online_ewc", "si"}
+    assert set(METHODS) >= {"hnet", "finetune_target", "finetune_hnet", "multitask", "ewc", "online_ewc", "si"}
+    assert set(METHODS) >= {"lstm_hnet", "lstm_hnet_iwr", "lstm_grow", "hnet_iwr"}
     with pytest.raises(ValueError, match="unknown method 'lstm'; registered methods: hnet, finetune_target"):
         paper_settings("splitmnist", 1, "lstm")
     with pytest.raises(ValueError, match=r"unknown methods \['ewc2'\]"):
@@ -161,7 +162,7 @@ def test_lesson_figures_compare_within_a_scenario_and_the_explorer_follows_its_d
         for c in (1, 3)
     }
     fig = comparison_figure(by)
-    assert [bar.name for bar in fig.data] == ["fine-tuning (target net)", "multitask"]
+    assert [bar.name for bar in fig.data] == ["fine-tuning (target net)", "multitask (upper bound)"]
     assert list(fig.data[1].y) == [by[1]["baselines"]["multitask"], by[3]["baselines"]["multitask"]]
     cl3 = comparison_sentences(by)[1]
     assert cl3.startswith("CL3") and cl3.index("multitask") < cl3.index("fine-tuning")  # best first

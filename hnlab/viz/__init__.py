@@ -48,6 +48,7 @@ METHOD_COLORS = {
     "ewc": "#CC79A7",
     "online_ewc": "#9467bd",
     "si": "#8c564b",
+    "multitask": "#bcbd22",
     "hypermask": "#009E73",
     "replay": "#7f7f7f",
 }
@@ -69,6 +70,7 @@ METHOD_LABELS = {
     "ewc": "EWC",
     "online_ewc": "online EWC",
     "si": "SI",
+    "multitask": "multitask (upper bound)",
     "hypermask": "HyperMask",
 }
 

@@ -91,8 +91,8 @@ def accuracy_matrices_figure(results: dict, methods: list[str] | None = None) ->
     fig.update_xaxes(title_text="tested on")
     fig.update_layout(
         title=f"Accuracy after each task, CL{results['scenario']} ({SCENARIO_NAMES[results['scenario']]})",
-        height=360,
-        width=max(600, 300 * len(methods)),
+        height=340,
+        width=min(1100, 120 + 220 * len(methods)),
     )
     return fig
 
@@ -161,5 +161,5 @@ def comparison_sentences(by_scenario: dict[int, dict]) -> list[str]:
     for scenario in sorted(by_scenario):
         ranked = sorted(((v[scenario], m) for m, v in table.items() if scenario in v), reverse=True)
         order = ", ".join(f"{method_label(m)} {acc:.1f}" for acc, m in ranked)
-        lines.append(f"CL{scenario} ({SCENARIO_NAMES[scenario]}): {order}.")
+        lines.append(f"{SCENARIO_NAMES[scenario]}: {order}.")
     return lines
