@@ -14,12 +14,13 @@ from .base import Method, scenario_scores
 from .direct import Direct
 from .ewc import EWC, OnlineEWC
 from .hnet import FinetuneHNet, HNet
+from .hypermask import HyperMask
 from .multitask import Multitask
 from .settings import BENCHMARKS, HNET_INITS, SCENARIOS, Settings, base_settings, smoke_settings
 from .si import SI
 
 METHODS: dict[str, type[Method]] = {
-    cls.name: cls for cls in (HNet, Direct, FinetuneHNet, Multitask, EWC, OnlineEWC, SI)
+    cls.name: cls for cls in (HNet, Direct, FinetuneHNet, Multitask, EWC, OnlineEWC, SI, HyperMask)
 }
 
 
