@@ -15,12 +15,16 @@ from .direct import Direct
 from .ewc import EWC, OnlineEWC
 from .hnet import FinetuneHNet, HNet
 from .hypermask import HyperMask
+from .iwr import HNetIWR
+from .lstm import LSTMGrow, LSTMHNetIWR, LSTMHNetMethod
 from .multitask import Multitask
 from .settings import BENCHMARKS, HNET_INITS, SCENARIOS, Settings, base_settings, smoke_settings
 from .si import SI
 
 METHODS: dict[str, type[Method]] = {
-    cls.name: cls for cls in (HNet, Direct, FinetuneHNet, Multitask, EWC, OnlineEWC, SI, HyperMask)
+    cls.name: cls
+    for cls in (HNet, Direct, FinetuneHNet, Multitask, EWC, OnlineEWC, SI, HyperMask)
+    + (LSTMHNetMethod, LSTMHNetIWR, LSTMGrow, HNetIWR)
 }
 
 
