@@ -101,15 +101,16 @@ def find_notebooks(folder: Path, only: list[str] | None = None) -> list[Path]:
     return books
 
 
-def execute(notebook: Path, out_dir: Path, params: dict) -> dict:
-    """Run one notebook with papermill, export HTML, return a summary row."""
+def execute(notebook: Path, out_dir: Path, params: dict, stem: str | None = None, html: bool = True) -> dict:
+    """Run one notebook with papermill, export HTML (unless ``html`` is false), return a summary row;
+    the executed copy and results JSON are ``out_dir/<stem>.ipynb`` and ``.json`` (default: the notebook's stem)."""
     import papermill as pm
 
     from .export import export_html, slim_executed
 
-    stem = notebook.stem
+    stem = stem or notebook.stem
     results_path = out_dir / f"{stem}.json"
-    executed = out_dir / notebook.name
+    executed = out_dir / f"{stem}.ipynb"
     row = {"notebook": stem, "status": "ok", "results": None}
     start = time.perf_counter()
     try:
@@ -127,7 +128,8 @@ def execute(notebook: Path, out_dir: Path, params: dict) -> dict:
     row["wall_seconds"] = time.perf_counter() - start
     if executed.exists():
         slim_executed(executed)
-        export_html(executed, out_dir / f"{stem}.html")
+        if html:
+            export_html(executed, out_dir / f"{stem}.html")
     if results_path.exists():
         row["results"] = json.loads(results_path.read_text())
     elif row["status"] == "ok":
@@ -216,7 +218,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="*", help="run only notebooks whose name contains one of these")
     p.add_argument("--smoke", action="store_true", help="smoke mode: every notebook in seconds")
     p.add_argument("-p", "--param", action="append", type=parse_param, help="name=value passed to every notebook")
+    s = sub.add_parser("sweep", help="run one lesson over a grid of parameters on Dask (hnlab.sweep)")
+    s.add_argument("lesson", help="a lesson's number or part of its name (03), or a notebook path")
+    s.add_argument("-p", "--param", action="append", metavar="NAME=V1,V2", help="a grid axis: values or a range A:B")
+    s.add_argument("--grid", help="a TOML or YAML file with the tables [grid] (axes) and [params] (fixed)")
+    s.add_argument("--name", help="the sweep's name (default: lesson-timestamp); the same name resumes")
+    s.add_argument("--out", help="the sweep's folder (default: runs/sweeps/<name> beside notebooks/)")
+    s.add_argument("--notebooks", help="folder of lesson notebooks (default: notebooks/ of the project you stand in)")
+    s.add_argument("--scheduler", help="a running Dask scheduler, tcp://HOST:PORT (default: a local cluster)")
+    s.add_argument("--workers", type=whole_number(1), help="local cluster: worker processes (default: cores/threads)")
+    s.add_argument("--threads-per-run", type=whole_number(1), default=1, help="torch threads of each run")
+    s.add_argument("--gpus-per-run", type=whole_number(0), default=0, help="GPUs of each run (workers' GPU resource)")
+    s.add_argument("--seed-param", default="seed", help="the axis the combined table averages over")
+    s.add_argument("--html", action="store_true", help="also export each run's HTML page")
+    s.add_argument("--smoke", action="store_true", help="every run in smoke mode")
     args = parser.parse_args(argv)
+    if args.command == "sweep":
+        from .sweep import main as sweep
+
+        return sweep(args)
     return run(args)
 
 

@@ -254,10 +254,26 @@ def update_readme(readme: Path, results: list[dict]) -> None:
     readme.write_text(f"{head}{README_START}\n{table}\n{README_END}{tail}")
 
 
+def records(results: dict) -> list[dict]:
+    """The benchmark records in one JSON: ``bench/benchmarks.py``'s file is one; lesson 03's holds one
+    per scenario (``scenarios``); an ``hnlab sweep``'s ``sweep.json`` holds its finished runs' results."""
+    if "sweep" in results and "runs" in results:
+        return [x for run in results["runs"] if run["status"] == "ok" for x in records(run.get("results") or {})]
+    if isinstance(results.get("scenarios"), dict):
+        extra = {k: results[k] for k in ("device", "machine") if k in results}
+        return [{**extra, **r} for r in results["scenarios"].values()]
+    return [results]
+
+
+def load_results(folder) -> list[dict]:
+    """Every record in ``folder/*.json`` (see ``records``)."""
+    return [r for p in sorted(Path(folder).glob("*.json")) for r in records(json.loads(p.read_text()))]
+
+
 def write_table(folder) -> Path:
     """Regenerate ``folder/README.md`` from every ``folder/*.json``, keeping its hand-written part."""
     folder = Path(folder)
-    loaded = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    loaded = load_results(folder)
     every = [r for r in loaded if "scenario_acc" in r]  # other benchmarks (toy, cl_step) live beside them
     results = [r for r in every if r.get("method", "hnet") == "hnet"]
     pooled = pool(results)
