@@ -167,6 +167,17 @@ class HyperMask(Method):
             "theta_change": self.theta_change,
         }
 
+    @torch.no_grad()
+    def masks_by_tensor(self, task_ids=None) -> list[torch.Tensor]:
+        """Each target tensor's masks ``[T, *shape]`` for ``task_ids`` (default: all tasks), at full p;
+        the last (output biases) as ``|tanh(h)|``, though it multiplies nothing."""
+        ids = list(range(self.settings.num_tasks)) if task_ids is None else task_ids
+        masks = self.gen.masks(self.gen.raw(ids))
+        return [
+            m.reshape(len(ids), *shape)
+            for m, shape in zip(torch.split(masks, self.gen.sizes, -1), self.gen.target_shapes)
+        ]
+
     def modules(self):
         return {"gen": self.gen}
 
