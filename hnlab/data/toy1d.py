@@ -15,15 +15,27 @@ TOY_TASKS = (
 
 
 def toy1d_tasks(
-    num_train: int = 100, num_test: int = 100, noise: float = 0.05, seed: int = 0, device="cpu"
+    num_train: int = 100,
+    num_test: int = 100,
+    noise: float = 0.05,
+    seed: int = 0,
+    device="cpu",
+    same_draws: bool = False,
 ) -> list[Task]:
     """The three toy tasks: ``num_train`` noisy points drawn uniformly from each domain
-    (noise std ``noise``) and ``num_test`` noise-free points evenly spaced over it."""
+    (noise std ``noise``) and ``num_test`` noise-free points evenly spaced over it.
+
+    ``same_draws``: every task draws from a fresh generator seeded with ``seed``, so the tasks
+    share their uniform draws (shifted to each domain) and their noise, as in the authors' code
+    (``data_random_seed``, lesson 01); otherwise one generator runs on through the tasks.
+    """
     if num_train < 1 or num_test < 1:
         raise ValueError("num_train and num_test must be positive")
     gen = torch.Generator().manual_seed(seed)
     tasks = []
     for name, fn, (lo, hi) in TOY_TASKS:
+        if same_draws:
+            gen = torch.Generator().manual_seed(seed)
         x_train = lo + (hi - lo) * torch.rand(num_train, 1, generator=gen)
         y_train = fn(x_train) + noise * torch.randn(num_train, 1, generator=gen)
         x_test = torch.linspace(lo, hi, num_test).unsqueeze(1)
