@@ -128,3 +128,29 @@ def test_settings_are_the_authors_and_bad_ones_get_one_clear_error():
         paper_settings("splitmnist", 1, "hypermask", hparams={"lam": -1e-3})
     with pytest.raises(ValueError, match="sparsity p must be a number"):
         MaskGenerator(SHAPES, 2, sparsity=-5)
+
+
+def test_the_lesson_figures_draw_from_plain_results():
+    import numpy as np
+
+    from hnlab.viz.hypermask import kept_fraction_figure, mask_images_figure, overlap_figure, versus_figure
+    from hnlab.widgets.hypermask import retrain_figure
+
+    names = ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
+    run = {
+        "matrix": [[100.0, 50.0], [99.0, 98.0]],
+        "kept_fraction": [[0.7, 0.7, 0.7, 1.0]] * 2,
+        "mask_overlap": [[1.0, 0.6], [0.6, 1.0]],
+        "mask_tensors": names,
+        "sparsity": 30.0,
+        "lam": 1e-3,
+    }
+    assert "overlap 60%" in retrain_figure(run).layout.annotations[1].text
+    fig = kept_fraction_figure(run["kept_fraction"], names)
+    assert [bar.name for bar in fig.data] == ["task 1", "task 2"] and fig.data[0].x[0] == "layer 1 weights"
+    assert "overlap 54%" in overlap_figure(run["mask_overlap"], kept=0.7).layout.title.text
+    assert len(mask_images_figure(np.zeros((2, 3, 784)), [0, 1]).data) == 4
+    with pytest.raises(ValueError, match="not a square image"):
+        mask_images_figure(np.zeros((2, 3, 10)))
+    fig = versus_figure({"hypermask": {"cl1": 99.0, "cl2": 80.0, "cl3": 60.0}}, "t")
+    assert fig.data[0].name == "HyperMask" and list(fig.data[0].x) == ["CL1", "CL2", "CL3"]
