@@ -24,6 +24,10 @@ The target has ONE head of C units in every scenario, as the authors' (the masks
 apart). Without a task id it answers like HNET+ENT: every seen task's masked network looks at
 the input, the lowest-entropy one answers (CL2: its label; CL3: its task and label).
 
+Of ``Settings`` HyperMask uses the tasks, iterations, batch size, sampling and target MLP; its
+hypernetwork, beta and learning rate are its own (``hparams``, defaults in ``HYPERMASK``), not the
+HNET fields (``beta``, ``lr``, ``hnet_hidden``, ``chunk_size``, ...) that the results' config also lists.
+
 Where hnlab differs from the authors' runs: no SplitMNIST data augmentation (their
 ``augmentation=True``) and no held-out validation samples (they train on 1000 / 5000 fewer).
 Introduced in notebooks/06_hypermask.ipynb.
