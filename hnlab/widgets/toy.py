@@ -70,7 +70,8 @@ def seed_figure(runs: dict, index: int) -> go.Figure:
 
 
 def seed_picker_widget(runs: dict) -> widgets.VBox:
-    """A slider over the seeds of a batched run; the figure shows the chosen seed."""
+    """A slider over the seeds of a batched run; moving it shows that seed's figure (nothing is
+    drawn before the first move, so batch runs, which never move it, stay quick)."""
     seeds = next(iter(runs.values()))["seeds"]
     pick = widgets.SelectionSlider(options=[(str(s), i) for i, s in enumerate(seeds)], description="seed")
     out = widgets.Output()
@@ -81,5 +82,4 @@ def seed_picker_widget(runs: dict) -> widgets.VBox:
             seed_figure(runs, pick.value).show()
 
     pick.observe(show, names="value")
-    show()
     return widgets.VBox([pick, out])
