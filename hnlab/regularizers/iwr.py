@@ -48,7 +48,7 @@ def generated_fisher(tnet, W: torch.Tensor, x, y, head: int | None = None, batch
 
     def log_lik(w, x_n, y_n):
         logp = torch.log_softmax(tnet(x_n.unsqueeze(0), w, head=head)[0], dim=-1)
-        return logp[y_n]
+        return logp.gather(-1, y_n.reshape(1)).squeeze(-1)  # vmap-friendly logp[y_n]
 
     per_sample = vmap(grad(log_lik), in_dims=(None, 0, 0))
     fisher = torch.zeros_like(W)
