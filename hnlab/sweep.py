@@ -3,10 +3,7 @@
     hnlab sweep 03 -p method=hnet,si -p seed=0:3 -p scenarios=[1] -p compare=[] -p smoke=True
     hnlab sweep 03 --grid grid.toml --name split-cl1 --scheduler tcp://HOST:8786
 
-A grid axis is ``name=v1,v2,...`` (each value a Python literal, else a string; ``[1],[2]`` is two
-lists, ``[1]`` one) or an integer range ``name=A:B`` (``A, A+1, ..., B-1``, Python's slice
-convention); an axis with one value is a fixed parameter. A grid file (TOML or YAML) has a
-``[grid]`` table of axes (lists or ``"A:B"`` ranges) and a ``[params]`` table of fixed values.
+The grid (``-p`` axes, ``--grid FILE``) and the combined table are ``hnlab.grid``'s.
 
 Runs go to a Dask distributed cluster: a ``LocalCluster`` on this machine (``cores // threads``
 worker processes, one run at a time each) or a running scheduler (``--scheduler``). Each run
@@ -22,147 +19,14 @@ the points that are missing or failed. ``hnlab.results_table.load_results`` read
 
 from __future__ import annotations
 
-import ast
-import itertools
 import json
-import math
 import os
-import re
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
-RANGE = re.compile(r"^\s*(-?\d+)\s*:\s*(-?\d+)\s*$")
-#: Results keys that are settings or records rather than measured numbers.
-NOT_METRICS = ("config", "machine", "device", "scenarios", "smoke", "runs")
-
-
-class GridError(ValueError):
-    """A grid that cannot be run; the message names the bad part."""
-
-
-def _literal(text: str):
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text.strip()
-
-
-def _split_top(text: str) -> list[str]:
-    """Split on commas outside brackets and quotes: ``[1,2],x`` is two parts."""
-    parts, depth, quote, current = [], 0, None, ""
-    for ch in text:
-        if quote:
-            quote = None if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(current)
-            current = ""
-            continue
-        current += ch
-    return [*parts, current]
-
-
-def parse_values(name: str, raw: str) -> list:
-    """The values of one axis from its text (see the module docstring)."""
-    if not raw.strip():
-        raise GridError(f"{name}= has no value: write {name}=v1,v2 or {name}=A:B")
-    match = RANGE.match(raw)
-    if match:
-        start, stop = int(match[1]), int(match[2])
-        if stop <= start:
-            raise GridError(f"{name}={raw} is an empty range: A:B means A, A+1, ..., B-1, so B must exceed A")
-        return list(range(start, stop))
-    parts = _split_top(raw)
-    if any(not p.strip() for p in parts):
-        raise GridError(f"{name}={raw} has an empty value between commas")
-    return [_literal(p) for p in parts]
-
-
-def parse_axis(text: str) -> tuple[str, list]:
-    """``name=v1,v2`` or ``name=A:B`` to ``(name, values)``."""
-    name, sep, raw = text.partition("=")
-    if not sep or not name.strip():
-        raise GridError(f"a grid axis looks like name=v1,v2 or name=A:B, got {text!r}")
-    return name.strip(), parse_values(name.strip(), raw)
-
-
-def read_grid_file(path: Path) -> dict[str, list]:
-    """Axes from a TOML or YAML file with the tables ``grid`` (lists or ``"A:B"``) and ``params``."""
-    path = Path(path)
-    if not path.is_file():
-        raise GridError(f"no grid file at {path}")
-    text = path.read_text()
-    try:
-        if path.suffix == ".toml":
-            import tomllib
-
-            data = tomllib.loads(text)
-        elif path.suffix in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text) or {}
-        else:
-            raise GridError(f"{path.name}: a grid file is .toml, .yaml or .yml")
-    except GridError:
-        raise
-    except Exception as err:
-        raise GridError(f"{path.name}: {type(err).__name__}: {err}") from None
-    unknown = set(data) - {"grid", "params"}
-    if unknown or not isinstance(data.get("grid", {}), dict) or not isinstance(data.get("params", {}), dict):
-        raise GridError(f"{path.name}: expected only the tables [grid] and [params], got {', '.join(sorted(data))}")
-    axes = {}
-    for name, values in data.get("grid", {}).items():
-        if isinstance(values, str) and RANGE.match(values):
-            values = parse_values(name, values)
-        if not isinstance(values, list) or not values:
-            raise GridError(f"{path.name}: grid.{name} must be a non-empty list of values or a range 'A:B'")
-        axes[name] = values
-    for name, value in data.get("params", {}).items():
-        if name in axes:
-            raise GridError(f"{path.name}: {name} is both in [grid] and in [params]")
-        axes[name] = [value]
-    return axes
-
-
-def build_grid(specs: list[str] | None = None, grid_file: Path | None = None) -> dict[str, list]:
-    """Axes from a grid file and ``-p`` specs (a ``-p`` axis replaces the file's of the same name)."""
-    axes = read_grid_file(grid_file) if grid_file else {}
-    seen = set()
-    for text in specs or []:
-        name, values = parse_axis(text)
-        if name in seen:
-            raise GridError(f"{name} is given twice: put every value in one -p {name}=v1,v2")
-        seen.add(name)
-        axes[name] = values
-    if not axes:
-        raise GridError("an empty grid: give at least one -p name=v1,v2 or --grid FILE")
-    return axes
-
-
-def points(axes: dict[str, list]) -> list[dict]:
-    """Every combination of the axes' values, the last axis varying fastest; each with its ``id``."""
-    varying = [n for n, v in axes.items() if len(v) > 1]
-    result, used = [], set()
-    for combo in itertools.product(*axes.values()):
-        params = dict(zip(axes, combo))
-        slug = "_".join(f"{n}-{_slug(params[n])}" for n in varying) or "run"
-        slug, k = slug[:120], 1
-        while slug in used:
-            slug, k = f"{slug[:120]}~{k}", k + 1
-        used.add(slug)
-        result.append({"id": slug, "params": params})
-    return result
-
-
-def _slug(value) -> str:
-    return re.sub(r"[^A-Za-z0-9.+-]", "", json.dumps(value)) or "x"
+from .grid import GridError, build_grid, combine, markdown, points
 
 
 def check_names(notebook: Path, axes: dict[str, list]) -> dict:
@@ -209,7 +73,7 @@ def previous_runs(folder: Path) -> dict[str, dict]:
 
 
 def _cluster(scheduler, workers, threads, gpus):
-    """A Dask client and the resources each run asks for."""
+    """A Dask client, its local cluster (or None), the resources each run asks for, the dashboard's address."""
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -218,10 +82,12 @@ def _cluster(scheduler, workers, threads, gpus):
         if gpus and not any(r.get("GPU", 0) >= gpus for r in declared):
             client.close()
             raise GridError(f"no worker of {scheduler} declares GPU>={gpus} (start them with --resources GPU=1)")
+        dashboard = client.dashboard_link if "dashboard" in client.scheduler_info().get("services", {}) else None
         if any("threads" in r for r in declared):
-            return client, None, {"threads": threads, **({"GPU": gpus} if gpus else {})}
-        print(f"note: the workers declare no 'threads' resource: each worker thread takes one run ({threads=} unused)")
-        return client, None, {"GPU": gpus} if gpus else None
+            return client, None, {"threads": threads, **({"GPU": gpus} if gpus else {})}, dashboard
+        print("note: the workers declare no 'threads' resource (dask worker --resources threads=N): each worker thread")
+        print(f"takes one run and --threads-per-run={threads} sets only the runs' OMP_NUM_THREADS")
+        return client, None, {"GPU": gpus} if gpus else None, dashboard
     if gpus:
         raise GridError("--gpus-per-run needs --scheduler: start `dask worker --resources GPU=1` on the GPU machines")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -234,10 +100,11 @@ def _cluster(scheduler, workers, threads, gpus):
         processes=True,
         host="127.0.0.1",
         resources={"threads": threads},
-        dashboard_address="127.0.0.1:0" if importlib.util.find_spec("bokeh") else None,
+        dashboard_address="127.0.0.1:0",  # a free port: the scheduler serves HTTP (a dashboard with bokeh)
         silence_logs=logging.ERROR,
     )
-    return Client(cluster), cluster, {"threads": threads}
+    dashboard = cluster.dashboard_link if importlib.util.find_spec("bokeh") else None
+    return Client(cluster), cluster, {"threads": threads}, dashboard
 
 
 def run_sweep(
@@ -254,11 +121,6 @@ def run_sweep(
     progress: bool = True,
 ) -> dict:
     """Run every grid point not already finished in ``folder``; return the sweep's record (``sweep.json``)."""
-    from distributed import as_completed
-    from tqdm.auto import tqdm
-
-    from .cli import failure_reason
-
     notebook = Path(notebook).resolve()
     known = check_names(notebook, axes)
     folder = Path(folder).resolve()
@@ -290,47 +152,13 @@ def run_sweep(
     print(f"sweep {folder.name}: {len(record['runs'])} runs, {len(todo)} to run, results in {folder}", flush=True)
     start = time.perf_counter()
     if todo:
-        client, cluster, resources = _cluster(scheduler, workers, threads, gpus)
+        client, cluster, resources, dashboard = _cluster(scheduler, workers, threads, gpus)
         try:
-            if client.dashboard_link and (cluster is None or cluster.dashboard_link) and scheduler is None:
-                print(f"dashboard: {client.dashboard_link}", flush=True)
-            env = {k: os.environ[k] for k in ("HNLAB_DATA", "HNLAB_SMOKE") if k in os.environ}
-            futures = {
-                client.submit(
-                    run_point,
-                    str(notebook),
-                    str(folder / "runs"),
-                    run["id"],
-                    run["params"],
-                    threads,
-                    env,
-                    html,
-                    key=f"hnlab-sweep-{folder.name}-{run['id']}-{time.time_ns()}",
-                    resources=resources,
-                    pure=False,
-                ): run
-                for run in todo
-            }
-            bar = tqdm(total=len(todo), unit="run", disable=not progress, file=sys.stdout)
-            for future in as_completed(futures):
-                run = futures[future]
-                try:
-                    row = future.result()
-                    ok = row["status"] == "ok"
-                    run.update(
-                        status="ok" if ok else "failed",
-                        error=None if ok else row["status"].removeprefix("FAILED: "),
-                        seconds=row["wall_seconds"],
-                        host=row.get("host"),
-                        results=row["results"],
-                    )
-                except Exception as err:  # the task itself failed: a worker died too often, an import error, ...
-                    run.update(status="failed", error=failure_reason(err))
-                bar.update(1)
-                if run["status"] != "ok":
-                    bar.write(f"  {run['id']}: {run['error']}")
-                write_json(folder / "sweep.json", record)
-            bar.close()
+            if dashboard:
+                print(f"dashboard: {dashboard}", flush=True)
+            task = {"notebook": str(notebook), "run_dir": str(folder / "runs"), "threads": threads, "html": html}
+            task["env"] = {k: os.environ[k] for k in ("HNLAB_DATA", "HNLAB_SMOKE") if k in os.environ}
+            _run_all(client, resources, todo, task, lambda: write_json(folder / "sweep.json", record), progress)
         finally:
             client.close()
             if cluster is not None:
@@ -345,63 +173,41 @@ def run_sweep(
     return record
 
 
-def numbers(results: dict | None, prefix: str = "") -> dict[str, float]:
-    """The measured numbers of a results JSON, nested keys joined by dots (``scenario_acc.cl1``)."""
-    out = {}
-    for key, value in (results or {}).items():
-        if key in NOT_METRICS and not prefix:
-            continue
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and name.count(".") < 2:
-            out.update(numbers(value, name + "."))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            out[name] = float(value)
-    return out
+def _run_all(client, resources: dict | None, todo: list[dict], task: dict, save, progress: bool) -> None:
+    """Submit every run in ``todo`` to Dask, fill in each as it finishes (``save`` after each), with a progress bar."""
+    from distributed import as_completed
+    from tqdm.auto import tqdm
 
+    from .cli import failure_reason
 
-def combine(runs: list[dict], axes: dict[str, list], seed_param: str = "seed") -> list[dict]:
-    """Per cell (the grid's varying parameters less ``seed_param``): mean, standard error and seeds of each number."""
-    varying = [n for n, v in axes.items() if len(v) > 1 and n != seed_param]
-    cells: dict[str, dict] = {}
-    for run in runs:
-        cell = {n: run["params"][n] for n in varying}
-        entry = cells.setdefault(json.dumps(cell), {"cell": cell, "seeds": [], "failed": 0, "values": {}})
+    futures = {
+        client.submit(
+            run_point,
+            **task,
+            stem=run["id"],
+            params=run["params"],
+            key=f"hnlab-sweep-{run['id']}-{time.time_ns()}",
+            resources=resources,
+            pure=False,
+        ): run
+        for run in todo
+    }
+    bar = tqdm(total=len(todo), unit="run", disable=not progress, file=sys.stdout)
+    for future in as_completed(futures):
+        run = futures[future]
+        try:
+            row = future.result()
+            ok = row["status"] == "ok"
+            error = None if ok else row["status"].removeprefix("FAILED: ")
+            run.update(status="ok" if ok else "failed", error=error, seconds=row["wall_seconds"])
+            run.update(host=row.get("host"), results=row["results"])
+        except Exception as err:  # the task itself failed: its worker died too often, an import error, ...
+            run.update(status="failed", error=failure_reason(err))
+        bar.update(1)
         if run["status"] != "ok":
-            entry["failed"] += 1
-            continue
-        entry["seeds"].append(run["params"].get(seed_param))
-        for name, value in {**numbers(run.get("results")), "run_seconds": run["seconds"]}.items():
-            entry["values"].setdefault(name, []).append(value)
-    table = []
-    for entry in cells.values():
-        stats = {}
-        for name, values in entry.pop("values").items():
-            n = len(values)
-            mean = sum(values) / n
-            se = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n) if n > 1 else None
-            stats[name] = {"mean": mean, "se": se, "n": n}
-        table.append({**entry, "metrics": stats})
-    return table
-
-
-def markdown(table: list[dict]) -> str:
-    """The combined table: a row per cell, ``mean ± standard error`` per number."""
-    if not table:
-        return "(no runs)"
-    params = list(table[0]["cell"])
-    names = list(dict.fromkeys(n for row in table for n in row["metrics"]))
-    lines = [
-        "| " + " | ".join([*params, "seeds", "failed", *names]) + " |",
-        "|" + "---|" * (len(params) + 2 + len(names)),
-    ]
-    for row in table:
-        cells = [json.dumps(row["cell"][p]) if not isinstance(row["cell"][p], str) else row["cell"][p] for p in params]
-        cells += [", ".join(map(str, row["seeds"])) or "-", str(row["failed"])]
-        for name in names:
-            s = row["metrics"].get(name)
-            cells.append("-" if s is None else f"{s['mean']:.4g}" + ("" if s["se"] is None else f" ± {s['se']:.2g}"))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+            bar.write(f"  {run['id']}: {run['error']}")
+        save()
+    bar.close()
 
 
 def find_lesson(lesson: str, notebooks: str | None) -> Path:
@@ -424,6 +230,7 @@ def main(args) -> int:
     from .cli import absolute_data_root
 
     absolute_data_root()
+    folder = Path(".")
     try:
         notebook = find_lesson(args.lesson, args.notebooks)
         axes = build_grid(args.param, args.grid)
@@ -445,6 +252,9 @@ def main(args) -> int:
         )
     except GridError as err:
         raise SystemExit(f"hnlab sweep: {err}") from None
+    except KeyboardInterrupt:
+        print(f"\nstopped: finished runs are in {folder}/sweep.json; run again with --name {folder.name} for the rest")
+        return 130
     runs = record["runs"]
     failed = [r for r in runs if r["status"] != "ok"]
     print(f"\n{markdown(record['table'])}\n")
@@ -455,5 +265,5 @@ def main(args) -> int:
     for run in failed:
         print(f"  FAILED {run['id']}: {run['error']}")
     if failed:
-        print(f"rerun the failed ones: the same command with --name {folder.name}")
+        print("rerun the failed ones: the same command" + ("" if args.name or args.out else f" with --name {name}"))
     return 1 if failed else 0

@@ -12,7 +12,8 @@ import nbformat
 import pytest
 
 from hnlab import results_table
-from hnlab.sweep import GridError, build_grid, combine, markdown, parse_axis, points, run_sweep
+from hnlab.grid import GridError, build_grid, combine, markdown, parse_axis, points
+from hnlab.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,7 +112,7 @@ def cluster():
         processes=True,
         host="127.0.0.1",
         resources={"threads": 1},
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
         silence_logs=logging.ERROR,
     ) as local:
         yield local
@@ -166,3 +167,19 @@ def test_results_table_reads_a_sweep_of_lesson_03(tmp_path):
     (swept / "sweep.json").write_text(json.dumps(sweep))
     assert results_table.load_results(swept) == [record]
     assert results_table.write_table(swept).read_text() == results_table.write_table(plain).read_text()
+
+
+def test_cli_sweep_on_its_own_local_cluster(tmp_path, capsys):
+    """``hnlab sweep NOTEBOOK -p ...`` starts a LocalCluster (127.0.0.1), prints the table, exits 1 if a run fails."""
+    from hnlab.cli import main
+
+    notebook = tiny_notebook(tmp_path / "00_tiny.ipynb")
+    flag, log = tmp_path / "fail.flag", tmp_path / "log.txt"
+    flag.touch()
+    argv = ["sweep", str(notebook), "-p", "a=2", "-p", "seed=1", "-p", f"fail_flag={flag}", "-p", f"log={log}"]
+    assert main([*argv, "--workers", "1", "--out", str(tmp_path / "cli")]) == 1
+    out = capsys.readouterr().out
+    assert "0 of 1 runs ok" in out and "FAILED run: ValueError: point a=2 seed=1 fails on purpose" in out
+    assert "| seeds | failed |\n|---|---|\n| - | 1 |\n" in out  # a cell without numbers
+    with pytest.raises(SystemExit, match="hnlab sweep: 00_tiny.ipynb has no parameter b"):
+        main(["sweep", str(notebook), "-p", "b=1,2"])
