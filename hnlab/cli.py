@@ -4,7 +4,8 @@
 of the project you stand in (the current folder or one above it holding ``notebooks/NN_*.ipynb``;
 ``--notebooks DIR`` names another) in order, with its default parameters, into that project's
 ``runs/<timestamp>/``; writes an HTML page per notebook that works from disk with no network
-(``hnlab.export``) and prints a table of each notebook's results JSON.
+(``hnlab.export``) and prints a table of each notebook's results JSON. ``hnlab sweep`` runs one
+lesson over a grid of parameters on Dask, each point one ``execute`` (``hnlab.sweep``).
 """
 
 from __future__ import annotations
