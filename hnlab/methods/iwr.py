@@ -9,7 +9,8 @@ Introduced in notebooks/05_lstm_hypernetworks.ipynb.
 
 Own setting ``fisher_norm`` (default 1): 1 divides each task's Fisher by its mean, so that beta keeps
 the scale of HNET's regularizer (the paper states neither beta nor a normalisation, and Eq. 4's Fisher
-is small: its mean is about 1e-5 on SplitMNIST); 0 uses Eq. 4 as written (sweep beta then).
+is small: the squared gradients of a loss near zero; lesson 05 shows its scale); 0 uses Eq. 4 as
+written (sweep beta then).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class IWR:
         task = tasks[task_id]
         with torch.no_grad():
             W = self.hnet([task_id]).squeeze(0)
-        self.iwr.add(task_id, generated_fisher(self.tnet, W, task.x_train, task.y_train, head_of(self.tnet, task_id)))
+        fisher = generated_fisher(self.tnet, W, task.x_train, task.y_train, head_of(self.tnet, task_id))
+        self.iwr.add(task_id, fisher, W)
 
     def state_dict(self):
         return {**super().state_dict(), "iwr": self.iwr.state_dict()}

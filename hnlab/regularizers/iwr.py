@@ -106,11 +106,15 @@ class IWRPenalty:
     def __init__(self, normalize: bool = False):
         self.normalize = bool(normalize)
         self.fisher: list[torch.Tensor] = []  # one [P] per finished task, in order
+        self.first_weights: torch.Tensor | None = None  # task 1's generated weights when it ended (lesson 05)
 
     @torch.no_grad()
-    def add(self, task_id: int, fisher: torch.Tensor) -> None:
+    def add(self, task_id: int, fisher: torch.Tensor, weights: torch.Tensor | None = None) -> None:
+        """Keep task ``task_id``'s Fisher ``[P]`` (and, for the first task, its weights ``[P]``)."""
         if task_id != len(self.fisher):
             raise ValueError(f"the Fisher of task {task_id} comes after those of tasks 0..{len(self.fisher) - 1}")
+        if task_id == 0 and weights is not None:
+            self.first_weights = weights.detach().clone()
         fisher = fisher.detach().clone()
         self.fisher.append(fisher / fisher.mean().clamp_min(1e-30) if self.normalize else fisher)
 
@@ -132,7 +136,11 @@ class IWRPenalty:
         return penalty
 
     def state_dict(self) -> dict:
-        return {"normalize": self.normalize, "fisher": [f.clone() for f in self.fisher]}
+        d = {"normalize": self.normalize, "fisher": [f.clone() for f in self.fisher]}
+        if self.first_weights is not None:
+            d["first_weights"] = self.first_weights.clone()
+        return d
 
     def load_state_dict(self, d: dict) -> None:
         self.normalize, self.fisher = bool(d["normalize"]), [f.clone() for f in d["fisher"]]
+        self.first_weights = d["first_weights"].clone() if "first_weights" in d else None
