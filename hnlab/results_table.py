@@ -134,6 +134,14 @@ PAPER_ROWS = {
     ("si", "permutedmnist"): (94.75, 95.33, 29.31, "von Oswald T1 (van de Ven & Tolias)"),
     ("ewc", "splitmnist"): (98.64, 63.95, 20.10, "Chandra T1 (van de Ven & Tolias)"),
     ("ewc", "permutedmnist"): (94.74, 94.31, 25.04, "Chandra T1 (van de Ven & Tolias)"),
+    ("hnet_iwr", "splitmnist"): (99.79, 88.51, 71.90, "Chandra T1"),
+    ("hnet_iwr", "permutedmnist"): (97.60, 93.90, 92.15, "Chandra T1"),
+    ("lstm_hnet", "splitmnist"): (99.82, 89.50, 71.31, "Chandra T1"),
+    ("lstm_hnet", "permutedmnist"): (97.65, 93.11, 92.10, "Chandra T1"),
+    ("lstm_hnet_iwr", "splitmnist"): (99.85, 90.17, 71.54, "Chandra T1"),
+    ("lstm_hnet_iwr", "permutedmnist"): (97.74, 94.26, 92.21, "Chandra T1"),
+    ("lstm_grow", "splitmnist"): (99.85, 97.11, 83.21, "Chandra T1"),
+    ("lstm_grow", "permutedmnist"): (97.88, 95.46, 92.23, "Chandra T1"),
 }
 #: Settings that decide whether a results file ran a method with the papers' settings.
 SHARED_KEYS = ("num_tasks", "iters", "lr", "batch_size", "target_hidden", "sampling")
