@@ -183,3 +183,25 @@ def test_cli_sweep_on_its_own_local_cluster(tmp_path, capsys):
     assert "| seeds | failed |\n|---|---|\n| - | 1 |\n" in out  # a cell without numbers
     with pytest.raises(SystemExit, match="hnlab sweep: 00_tiny.ipynb has no parameter b"):
         main(["sweep", str(notebook), "-p", "b=1,2"])
+
+
+def test_a_worker_that_dies_mid_run_loses_only_that_attempt(tmp_path, cluster):
+    """The kernel of point a=2 kills its Dask worker once: Dask runs the point again elsewhere, the others finish."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('a: int = 1\nmarker: str = ""\nresults_path: str = "out.json"')
+    params.metadata["tags"] = ["parameters"]
+    body = nbformat.v4.new_code_cell(
+        "import json, os, signal, time\n"
+        "if a == 2 and not os.path.exists(marker):\n"
+        "    open(marker, 'w').close()\n"
+        "    os.kill(os.getppid(), signal.SIGKILL)  # the worker that started this kernel\n"
+        "    time.sleep(60)\n"
+        "json.dump({'value': a}, open(results_path, 'w'))"
+    )
+    nb.cells = [params, body]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "00_kill.ipynb")
+    axes = {"a": [1, 2, 3], "marker": [str(tmp_path / "killed")]}
+    record = run_sweep(tmp_path / "00_kill.ipynb", axes, tmp_path / "sweep", scheduler=cluster.scheduler_address)
+    assert (tmp_path / "killed").exists()
+    assert [(r["status"], r["results"]) for r in record["runs"]] == [("ok", {"value": a}) for a in (1, 2, 3)]
