@@ -1,6 +1,12 @@
 """Seconds per training step in the PermutedMNIST setting, with 0, 1, 10 and 100 old tasks.
 
     python bench/cl_step.py --out results/cl_step.json [--steps 20] [--plain]
+    python bench/cl_step.py --method lstm_hnet --out results/cl_step_lstm_hnet.json
+
+``--method`` (default ``hnet``) times any registered method's ``learn_task`` the same way: the
+LSTM hypernetworks (``lstm_hnet``, Gram route), IWR (``hnet_iwr``, ``lstm_hnet_iwr``: random
+Fisher rows for the old tasks, the plain batched route), GROW (``lstm_grow``: built with one set
+per task, so 100 old tasks hold 101 sets, about 0.8 GB).
 
 Paper's chunked hypernet (25-25 ELU, chunk 78,000, task emb 24, chunk emb 8), 1000-1000
 target, batch 128, look-ahead on. Every measurement uses the same networks: one shared
@@ -28,6 +34,7 @@ from hnlab.data import Task  # noqa: E402
 from hnlab.device import reuse_freed_memory  # noqa: E402
 from hnlab.experiments.benchmarks import make_hnet, make_tnet, paper_settings, train_config  # noqa: E402
 from hnlab.infer import scenario_accuracies  # noqa: E402
+from hnlab.methods import METHODS  # noqa: E402
 from hnlab.results import machine_info, write_results  # noqa: E402
 from hnlab.train import train_task  # noqa: E402
 
@@ -42,10 +49,12 @@ def fake_task(n_train: int, n_test: int) -> Task:
     )
 
 
-def step_seconds(old_tasks: int, steps: int, plain: bool, num_tasks: int) -> float:
+def step_seconds(old_tasks: int, steps: int, plain: bool, num_tasks: int, method: str = "hnet") -> float:
     """Median over 3 repeats of the seconds per step while learning task ``old_tasks`` (tasks
     before it protected): a ``steps + 1``-step run minus a 1-step run, so that the per-task
     snapshot and optimizer set-up are not counted."""
+    if method != "hnet":
+        return method_step_seconds(method, old_tasks, steps, plain, num_tasks)
     s = paper_settings("permutedmnist", 2, num_tasks=num_tasks)
     tnet = make_tnet(s)
     hnet = make_hnet(s, tnet)
@@ -57,6 +66,27 @@ def step_seconds(old_tasks: int, steps: int, plain: bool, num_tasks: int) -> flo
         cfg.iters = iters
         start = time.perf_counter()
         train_task(hnet, tnet, tasks, old_tasks, cfg)
+        return time.perf_counter() - start
+
+    run(2)  # warm-up
+    return statistics.median((run(steps + 1) - run(1)) / steps for _ in range(3))
+
+
+def method_step_seconds(method: str, old_tasks: int, steps: int, plain: bool, num_tasks: int) -> float:
+    """``step_seconds`` for any registered method, through its ``learn_task``."""
+    s = paper_settings("permutedmnist", 2, method, num_tasks=old_tasks + 1 if method == "lstm_grow" else num_tasks)
+    learner = METHODS[method](s)
+    if hasattr(learner, "iwr"):  # IWR needs a Fisher per old task
+        for t in range(old_tasks):
+            learner.iwr.add(t, torch.rand(learner.tnet.num_params))
+    learner.config.fast_reg = not plain
+    tasks = [fake_task(1024, 10)] * (old_tasks + 1)
+    generator = torch.Generator().manual_seed(0)
+
+    def run(iters: int) -> float:
+        learner.config.iters = iters
+        start = time.perf_counter()
+        learner.learn_task(old_tasks, tasks, generator)
         return time.perf_counter() - start
 
     run(2)  # warm-up
@@ -77,6 +107,7 @@ def ent_eval_seconds(n_test: int = 10000) -> float:
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True)
+    p.add_argument("--method", default="hnet", choices=list(METHODS), help="the registered method to time")
     p.add_argument("--steps", type=whole_number(1), default=20)
     p.add_argument("--old", type=whole_numbers(0), default="0,1,10,100", help="comma-separated numbers of old tasks")
     p.add_argument("--ent-test-size", type=whole_number(1), default=10000)
@@ -90,7 +121,8 @@ def main(argv=None) -> None:
     reused = False if args.glibc_default else reuse_freed_memory()
     counts = args.old
     result = {
-        "step_seconds": {str(k): step_seconds(k, args.steps, args.plain, max(counts) + 1) for k in counts},
+        "method": args.method,
+        "step_seconds": {str(k): step_seconds(k, args.steps, args.plain, max(counts) + 1, args.method) for k in counts},
         "ent_eval_seconds": ent_eval_seconds(args.ent_test_size),
         "ent_test_size": args.ent_test_size,
         "regularizer": "plain" if args.plain else "fast (Gram)",
