@@ -93,6 +93,14 @@ def method_step_seconds(method: str, old_tasks: int, steps: int, plain: bool, nu
     return statistics.median((run(steps + 1) - run(1)) / steps for _ in range(3))
 
 
+def regularizer_name(method: str, plain: bool) -> str:
+    if method == "lstm_grow":
+        return "none (GROW)"
+    if method.endswith("_iwr"):
+        return "plain, Fisher-weighted (IWR)"
+    return "plain" if plain else "fast (Gram)"
+
+
 def ent_eval_seconds(n_test: int = 10000) -> float:
     """HNET+ENT (all 10 networks on every test image) over 10 test sets of ``n_test`` images."""
     s = paper_settings("permutedmnist", 3)
@@ -125,7 +133,7 @@ def main(argv=None) -> None:
         "step_seconds": {str(k): step_seconds(k, args.steps, args.plain, max(counts) + 1, args.method) for k in counts},
         "ent_eval_seconds": ent_eval_seconds(args.ent_test_size),
         "ent_test_size": args.ent_test_size,
-        "regularizer": "plain" if args.plain else "fast (Gram)",
+        "regularizer": regularizer_name(args.method, args.plain),
         "steps": args.steps,
         "reuse_freed_memory": reused,
         "machine": machine_info(torch.device("cpu")),
