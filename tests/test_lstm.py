@@ -209,3 +209,29 @@ def test_bad_lstm_settings_get_one_clear_error():
     with pytest.raises(ValueError, match="unknown head_init"):
         LSTMHNet(SHAPES, 2, 10, head_init="hyperfan_in")
     assert ChunkedHMLP  # the HNET it is compared with lives beside it
+
+
+def test_lesson_figures_and_table_rows_build_from_arrays():
+    import numpy as np
+
+    from hnlab.viz.lstm import (
+        chunk_correlation_figure,
+        distance_figure,
+        fisher_images_figure,
+        grow_params_figure,
+        hidden_state_figure,
+        table1_rows,
+        weights_figure,
+    )
+
+    rng = np.random.default_rng(0)
+    fig = weights_figure({m: [("layer 0 weight", rng.normal(size=50))] for m in ("hnet", "lstm_hnet")})
+    assert [t.name for t in fig.data] == ["HNET", "LSTM_NET"]
+    assert len(chunk_correlation_figure({"lstm_hnet": rng.normal(size=(5, 8))}).data[0].y) == 4
+    assert hidden_state_figure(rng.normal(size=(7, 3))).data[0].z.shape == (3, 7)
+    images = fisher_images_figure(rng.random((2, 4, 16)), side=4)
+    assert len(images.data) == 2 and images.layout.annotations[1].text == "task 2"
+    assert len(distance_figure(rng.random(30), rng.random(30)).data) == 2
+    assert list(grow_params_figure({"lstm_grow": [1, 2, 3]}).data[0].y) == [1, 2, 3]
+    rows = table1_rows("splitmnist", {"lstm_hnet": {1: 99.8, 3: 73.0}})
+    assert ["LSTM_NET", "99.82 / 89.50 / 71.31", "99.80 / - / 73.00"] in rows and len(rows) == 5
