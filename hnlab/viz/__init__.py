@@ -49,6 +49,10 @@ METHOD_COLORS = {
     "online_ewc": "#9467bd",
     "si": "#8c564b",
     "multitask": "#bcbd22",
+    "hnet_iwr": "#17becf",
+    "lstm_hnet": "#e377c2",
+    "lstm_hnet_iwr": "#f7b6d2",
+    "lstm_grow": "#2ca02c",
     "hypermask": "#009E73",
     "replay": "#7f7f7f",
 }
@@ -71,6 +75,10 @@ METHOD_LABELS = {
     "online_ewc": "online EWC",
     "si": "SI",
     "multitask": "multitask (upper bound)",
+    "hnet_iwr": "HNET IWR",
+    "lstm_hnet": "LSTM_NET",
+    "lstm_hnet_iwr": "LSTM_NET IWR",
+    "lstm_grow": "LSTM_NET_GROW",
     "hypermask": "HyperMask",
 }
 
