@@ -15,6 +15,11 @@ error, seconds and results; rewritten after every run, so a stopped sweep keeps 
 ``table.md`` / ``table.json``: per cell (the grid less the seed axis) mean, standard error and
 seeds of every number in the results. Started again with the same ``--name``, a sweep reruns only
 the points that are missing or failed. ``hnlab.results_table.load_results`` reads ``sweep.json``.
+
+SLURM or PBS: ``pip install -e .[slurm]`` adds dask-jobqueue; start a ``SLURMCluster`` in a Python
+session (``cluster.scale(jobs=10)``) and pass ``cluster.scheduler_address`` as ``--scheduler``.
+Workers started with ``--resources threads=N`` run one N-thread run at a time; ``--gpus-per-run 1``
+asks for workers started with ``--resources GPU=1``.
 """
 
 from __future__ import annotations

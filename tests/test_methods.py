@@ -176,3 +176,23 @@ def test_lesson_figures_compare_within_a_scenario_and_the_explorer_follows_its_d
     np.testing.assert_allclose(np.asarray(figure.data[0].z), expected)
     with pytest.raises(ValueError, match="no results for method 'si' in CL1"):
         matrix_figure(by, 1, "si")
+
+
+@pytest.mark.parametrize("scenario", [1, 2, 3])
+def test_multitask_loss_in_one_pass_equals_the_mean_over_tasks(data, scenario):
+    """Equal shares: one forward over all seen tasks' shares is the mean of each task's own loss."""
+    import torch.nn.functional as F
+
+    method = METHODS["multitask"](smoke("multitask", scenario))
+    tasks = make_tasks(method.settings, data, 0)
+    idx = torch.stack([torch.arange(4), torch.arange(4, 8), torch.arange(8, 12)])
+    loop = torch.stack(
+        [
+            F.cross_entropy(
+                method.active_logits(tasks[k].x_train[rows], k if scenario == 1 else 2),
+                method.train_labels(tasks[k], k, rows),
+            )
+            for k, rows in enumerate(idx)
+        ]
+    ).mean()
+    torch.testing.assert_close(method.batch_loss(tasks, 2, idx), loop)

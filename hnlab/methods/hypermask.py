@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from ..hnets.mask import MaskGenerator, check_sparsity
 from ..infer import infer_from_logits, per_network_logits, scenario_accuracies
 from ..targets import MLP
-from ..train import TrainConfig, batch_indices, make_optimizer
+from ..train import TrainConfig, batch_indices, finish_progress, make_optimizer, record_step
 from .base import Method
 from .settings import Settings
 
@@ -138,13 +138,8 @@ class HyperMask(Method):
             optimizer.zero_grad(set_to_none=False)  # keeps the head's gradient buffer (MaskGenerator.raw)
             total.backward()
             optimizer.step()
-            if it % 10 == 0:
-                losses.append(loss.item())
-            if progress is not None and (it + 1) % 50 == 0:
-                progress.update(50)
-                progress.set_postfix(task=task_id + 1, loss=f"{losses[-1]:.4g}")
-        if progress is not None:
-            progress.update(s.iters % 50)
+            record_step(losses, loss, it, task_id, progress)
+        finish_progress(progress, s.iters)
         change = (gen.theta.detach() - start).abs()
         self.theta_change.append([part.mean().item() for part in torch.split(change, gen.sizes)])
         return losses

@@ -29,13 +29,15 @@ class Multitask(Direct):
         return torch.stack(per_task, dim=1).to(tasks[task_id].x_train.device)  # [iters, seen, share]
 
     def batch_loss(self, tasks, task_id, idx):
-        """Mean cross-entropy over every seen task's share, each through its own head (CL1), the shared
-        head (CL2) or the classes seen so far with global labels (CL3)."""
-        losses = []
-        for k, rows in enumerate(idx):
-            task = tasks[k]
-            head = k if self.settings.scenario == 1 else task_id
-            losses.append(
-                F.cross_entropy(self.active_logits(task.x_train[rows], head), self.train_labels(task, k, rows))
-            )
-        return torch.stack(losses).mean()
+        """Cross-entropy over every seen task's equal share in ONE forward pass, each share through its own
+        head (CL1), the shared head (CL2) or the classes seen so far with global labels (CL3)."""
+        x = torch.cat([tasks[k].x_train[rows] for k, rows in enumerate(idx)])
+        y = torch.cat([self.train_labels(tasks[k], k, rows) for k, rows in enumerate(idx)])
+        outputs = self.tnet(x, self.W)
+        if self.settings.scenario == 1:  # share k reads head k: [seen, share, heads, C] -> [seen * share, C]
+            seen, C = len(idx), self.settings.classes_per_task
+            per_head = outputs.view(seen, -1, self.tnet.num_heads, C)
+            logits = per_head[torch.arange(seen), :, torch.arange(seen)].reshape(-1, C)
+        else:
+            logits = self.active_outputs(outputs, task_id)
+        return F.cross_entropy(logits, y)

@@ -14,44 +14,22 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import method_color, style, task_label
+from ..results_table import PAPER_ROWS
+from . import method_color, method_label, style, task_label
 
 #: Names of lesson 05's methods in legends (code names stay in the results JSON).
-LABELS = {
-    "hnet": "HNET",
-    "hnet_iwr": "HNET IWR",
-    "lstm_hnet": "LSTM_NET",
-    "lstm_hnet_iwr": "LSTM_NET IWR",
-    "lstm_grow": "LSTM_NET_GROW",
-}
-
-#: Chandra et al. 2023, Table 1 (no replay): (CL1, CL2, CL3) per benchmark.
+#: The methods of lesson 05, in the order of Chandra et al.'s Table 1.
+LESSON_METHODS = ("hnet", "hnet_iwr", "lstm_hnet", "lstm_hnet_iwr", "lstm_grow")
+LABELS = {m: method_label(m) for m in LESSON_METHODS}
+#: Chandra et al. 2023, Table 1 (no replay): (CL1, CL2, CL3) per benchmark; the rows the results table uses.
+TABLE1_METHODS = ("ewc", "online_ewc", "si", *LESSON_METHODS)
 CHANDRA_TABLE1 = {
-    "splitmnist": {
-        "ewc": (98.64, 63.95, 20.10),
-        "online_ewc": (99.12, 64.32, 19.96),
-        "si": (99.09, 65.36, 19.99),
-        "hnet": (99.79, 87.01, 69.48),
-        "hnet_iwr": (99.79, 88.51, 71.90),
-        "lstm_hnet": (99.82, 89.50, 71.31),
-        "lstm_hnet_iwr": (99.85, 90.17, 71.54),
-        "lstm_grow": (99.85, 97.11, 83.21),
-    },
-    "permutedmnist": {
-        "ewc": (94.74, 94.31, 25.04),
-        "online_ewc": (95.96, 94.42, 33.88),
-        "si": (94.75, 95.33, 29.31),
-        "hnet": (97.57, 92.80, 91.75),
-        "hnet_iwr": (97.60, 93.90, 92.15),
-        "lstm_hnet": (97.65, 93.11, 92.10),
-        "lstm_hnet_iwr": (97.74, 94.26, 92.21),
-        "lstm_grow": (97.88, 95.46, 92.23),
-    },
+    bench: {m: PAPER_ROWS[m, bench][:3] for m in TABLE1_METHODS} for bench in ("splitmnist", "permutedmnist")
 }
 
 
 def label(method: str) -> str:
-    return LABELS.get(method, method.replace("_", " "))
+    return method_label(method)
 
 
 def weights_figure(layers: dict[str, list[tuple[str, np.ndarray]]], bins: int = 60) -> go.Figure:
