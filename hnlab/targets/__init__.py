@@ -9,5 +9,16 @@ A target network owns no trainable parameters; it knows the shapes of its parame
 """
 
 from .mlp import ACTIVATIONS, MLP, GeneratedLinear, activation_fn
+from .resnet import RESNETS, ResNet, resnet20, resnet32, slim_resnet18
 
-__all__ = ["ACTIVATIONS", "MLP", "GeneratedLinear", "activation_fn"]
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "GeneratedLinear",
+    "RESNETS",
+    "ResNet",
+    "activation_fn",
+    "resnet20",
+    "resnet32",
+    "slim_resnet18",
+]
