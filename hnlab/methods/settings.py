@@ -13,10 +13,11 @@ from dataclasses import dataclass, field, replace
 
 from ..checks import is_int
 from ..init import INIT_METHODS
-from ..targets import activation_fn
+from ..targets import RESNETS, activation_fn
 from ..train import check_sampling
+from .conv_settings import CONV_BENCHMARKS, CONV_CLASSES, CONV_PAPER
 
-BENCHMARKS = ("splitmnist", "permutedmnist")
+BENCHMARKS = ("splitmnist", "permutedmnist", *CONV_BENCHMARKS)
 SCENARIOS = (1, 2, 3)
 #: ``"pytorch"`` keeps PyTorch's default Linear init; the rest are ``hnlab.init`` methods.
 HNET_INITS = ("pytorch", *INIT_METHODS)
@@ -44,10 +45,16 @@ class Settings:
     sampling: str = "epochs"
     method: str = "hnet"
     hparams: dict = field(default_factory=dict)
+    #: ResNet targets at CIFAR's shape (``hnlab.methods.conv_settings``): which ResNet, and
+    #: passes over each task's data (0: ``iters`` steps per task).
+    target: str = "mlp"
+    epochs: int = 0
 
     @property
     def classes_per_task(self) -> int:
-        return 2 if self.benchmark == "splitmnist" else 10
+        if self.benchmark == "split_cifar100":
+            return 100 // self.num_tasks
+        return 2 if self.benchmark == "splitmnist" else CONV_CLASSES.get(self.benchmark, 10)
 
     @property
     def in_features(self) -> int:
@@ -92,6 +99,7 @@ PAPER = {
         chunk_emb_dim=8,
         hnet_init="xavier_harmonic",
     ),
+    **CONV_PAPER,
 }
 #: Settings that may be overridden besides the ``PAPER`` values.
 EXTRA = ("lookahead", "sampling")
@@ -108,6 +116,8 @@ def base_settings(benchmark: str = "splitmnist", scenario: int = 1, **overrides)
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; choose from {sorted([*values, *EXTRA])}")
     values.update({k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items() if v})
+    if "epochs" in values and overrides.get("iters") and not overrides.get("epochs"):
+        values["epochs"] = 0  # a ResNet benchmark given iters: that many steps per task, not epochs
     _check_values(benchmark, values)
     return Settings(benchmark, scenario, **values)
 
@@ -126,10 +136,13 @@ def _check_values(benchmark: str, values: dict) -> None:
     if values["hnet_init"] not in HNET_INITS:
         raise ValueError(f"unknown hnet_init {values['hnet_init']!r}; choose one of {list(HNET_INITS)}")
     check_sampling(values.get("sampling", "epochs"))
+    if "target" in values and benchmark in CONV_BENCHMARKS:
+        if values["target"] not in RESNETS or not is_int(values["epochs"]) or values["epochs"] < 0:
+            raise ValueError(f"target must be one of {list(RESNETS)} and epochs an int >= 0, got {values['target']!r}")
     if benchmark == "splitmnist" and values["num_tasks"] > 5:
         raise ValueError(f"SplitMNIST has at most 5 tasks, got num_tasks={values['num_tasks']}")
 
 
 def smoke_settings(s: Settings) -> Settings:
     """A seconds-long version: 2-3 tasks, 30 iterations, a small target."""
-    return replace(s, num_tasks=min(s.num_tasks, 3), iters=30, target_hidden=(50,), chunk_size=2000)
+    return replace(s, num_tasks=min(s.num_tasks, 3), iters=30, target_hidden=(50,), chunk_size=2000, epochs=0)
