@@ -15,12 +15,14 @@ task (the lesson's smoke mode and the CPU default).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from ..checks import check_count
-from .cifar import CifarData
+from .cifar import CifarData, load_cifar
 from .images import ByteImages
-from .mnist import MnistData
+from .mnist import MnistData, load_mnist
 from .sequences import SPLIT_PAIRS
 from .task import Task
 
@@ -112,3 +114,47 @@ def split_cifar100(
         _task(f"cifar100 task {t + 1}", *data, order[t * size : (t + 1) * size], generator, max_train, max_test, device)
         for t in range(num_tasks)
     ]
+
+
+@dataclass
+class StreamData:
+    """The loaded image sets of a benchmark at CIFAR's shape and how much of each task to keep.
+
+    ``tasks(num_tasks, seed)`` builds the sequence; ``source`` names the data in results
+    (``"fashion+mnist-32"``, with the cut when there is one).
+    """
+
+    benchmark: str
+    sets: tuple
+    max_train: int | None = None
+    max_test: int | None = None
+
+    @property
+    def source(self) -> str:
+        name = DATA_NAMES[self.benchmark]
+        if any(getattr(d, "source", "full") == "subset" for d in self.sets):
+            name += " (MNIST: the shipped subset)"
+        if self.max_train or self.max_test:
+            name += f" (at most {self.max_train or 'all'} training / {self.max_test or 'all'} test images per task)"
+        return name
+
+    def tasks(self, num_tasks: int, seed: int = 0, device=None) -> list[Task]:
+        cut = dict(max_train=self.max_train, max_test=self.max_test, device=device, seed=seed)
+        if self.benchmark == "fashion_mnist32":
+            return fashion_mnist32(*self.sets, num_tasks=num_tasks, **cut)
+        if self.benchmark == "split_cifar10_100":
+            return split_cifar10_100(*self.sets, num_tasks=num_tasks, **cut)
+        return split_cifar100(*self.sets, num_tasks=num_tasks, **cut)
+
+
+def load_stream(benchmark: str, root=None, device="cpu", max_train=None, max_test=None, download=True) -> StreamData:
+    """Load what ``benchmark`` (a key of ``DATA_NAMES``) needs from the data root (``HNLAB_DATA``)."""
+    if benchmark not in DATA_NAMES:
+        raise ValueError(f"unknown benchmark {benchmark!r}; choose one of {list(DATA_NAMES)}")
+    if benchmark == "fashion_mnist32":
+        sets = tuple(load_mnist(n, root, device, download) for n in ("fashion_mnist", "mnist"))
+    elif benchmark == "split_cifar10_100":
+        sets = tuple(load_cifar(n, root, device, download) for n in ("cifar10", "cifar100"))
+    else:
+        sets = (load_cifar("cifar100", root, device, download),)
+    return StreamData(benchmark, sets, max_train, max_test)

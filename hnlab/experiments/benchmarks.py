@@ -25,6 +25,7 @@ from ..checkpoint import load_state, save_state
 from ..checks import check_count
 from ..data.mnist import MnistData
 from ..data.sequences import permuted_mnist, split_mnist
+from ..data.streams32 import StreamData
 from ..device import reuse_freed_memory
 from ..methods import METHODS, Settings, check_methods, method_class, paper_settings, scenario_scores, with_method
 from ..methods.hnet import make_hnet, make_tnet, train_config
@@ -40,7 +41,9 @@ __all__ = [
 ]
 
 
-def make_tasks(s: Settings, data: MnistData, seed: int = 0, device=None):
+def make_tasks(s: Settings, data: MnistData | StreamData, seed: int = 0, device=None):
+    if isinstance(data, StreamData):  # the benchmarks at CIFAR's shape (hnlab.data.streams32)
+        return data.tasks(s.num_tasks, seed, device)
     if s.benchmark == "splitmnist":
         return split_mnist(data, s.num_tasks, device=device)
     return permuted_mnist(data, s.num_tasks, seed=seed, device=device)
@@ -95,7 +98,7 @@ def run_seed(
 ) -> dict:
     """Train method ``s.method`` through ``tasks`` with ``seed``; its score matrix and scores."""
     torch.manual_seed(seed)
-    method = method_class(s.method)(s, device)
+    method = method_class(s.method, s.benchmark)(s, device)
     generator = torch.Generator().manual_seed(seed)
     config = run_config(s, seed, data_source)
     run = RunState()

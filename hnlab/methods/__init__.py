@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .base import Method, scenario_scores
+from .conv import CONV_METHODS
+from .conv_settings import CONV_BENCHMARKS
 from .direct import Direct
 from .ewc import EWC, OnlineEWC
 from .hnet import FinetuneHNet, HNet
@@ -28,18 +30,21 @@ METHODS: dict[str, type[Method]] = {
 }
 
 
-def method_class(name: str) -> type[Method]:
-    """The registered method called ``name``, or one clear error listing them."""
-    if name not in METHODS:
-        raise ValueError(f"unknown method {name!r}; registered methods: {', '.join(METHODS)}")
-    return METHODS[name]
+def method_class(name: str, benchmark: str | None = None) -> type[Method]:
+    """The registered method called ``name`` (on a ResNet benchmark, ``CONV_METHODS``' version of it),
+    or one clear error listing them."""
+    registry = CONV_METHODS if benchmark in CONV_BENCHMARKS else METHODS
+    if name not in registry:
+        on = f" on {benchmark}" if benchmark in CONV_BENCHMARKS else ""
+        raise ValueError(f"unknown method {name!r}{on}; registered methods{on}: {', '.join(registry)}")
+    return registry[name]
 
 
 def check_methods(names) -> tuple[str, ...]:
     """Names of registered methods, as a tuple; one error naming the unknown ones."""
     if isinstance(names, str):
         raise ValueError(f"give a list of method names from {list(METHODS)}, got the string {names!r}")
-    unknown = [n for n in names if n not in METHODS]
+    unknown = [n for n in names if n not in METHODS and n not in CONV_METHODS]
     if unknown:
         raise ValueError(f"unknown methods {unknown}; registered methods: {', '.join(METHODS)}")
     return tuple(names)
@@ -48,7 +53,7 @@ def check_methods(names) -> tuple[str, ...]:
 def with_method(s: Settings, name: str, hparams: dict | None = None) -> Settings:
     """``s`` for method ``name``: its own hyperparameters (defaults for the benchmark and scenario,
     updated by ``hparams``), checked against the names it declares."""
-    cls = method_class(name)
+    cls = method_class(name, s.benchmark)
     if s.scenario not in cls.scenarios:
         raise ValueError(f"method {name!r} supports scenarios {cls.scenarios}, not CL{s.scenario}")
     values = cls.default_hparams(s.benchmark, s.scenario)
@@ -72,6 +77,7 @@ def paper_settings(
 
 __all__ = [
     "BENCHMARKS",
+    "CONV_METHODS",
     "HNET_INITS",
     "METHODS",
     "SCENARIOS",
