@@ -10,7 +10,7 @@ export HNLAB_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: install run test lint lab bench clean
+.PHONY: install run test lint lab bench clean assignments
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(VENV)/bin/ruff check hnlab bench tests
 	$(VENV)/bin/ruff format --check hnlab bench tests
+
+# The student versions of the nbgrader course (assignments/source -> assignments/release, git-ignored).
+assignments: $(STAMP)
+	$(PY) -m hnlab.cli assign
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks

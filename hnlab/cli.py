@@ -5,7 +5,8 @@ of the project you stand in (the current folder or one above it holding ``notebo
 ``--notebooks DIR`` names another) in order, with its default parameters, into that project's
 ``runs/<timestamp>/``; writes an HTML page per notebook that works from disk with no network
 (``hnlab.export``) and prints a table of each notebook's results JSON. ``hnlab sweep`` runs one
-lesson over a grid of parameters on Dask, each point one ``execute`` (``hnlab.sweep``).
+lesson over a grid of parameters on Dask, each point one ``execute`` (``hnlab.sweep``). ``hnlab assign``
+builds the student versions of the nbgrader course in ``assignments/`` (``hnlab.assign``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+
+from . import assign
 
 LESSONS = "[0-9][0-9]_*.ipynb"
 #: The lessons' kernels log at ERROR only: ipykernel's "running over TCP without encryption"
@@ -233,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--seed-param", default="seed", help="the axis the combined table averages over")
     s.add_argument("--html", action="store_true", help="also export each run's HTML page")
     s.add_argument("--smoke", action="store_true", help="every run in smoke mode")
+    assign.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "assign":
+        return assign.main(args)
     if args.command == "sweep":
         from .sweep import main as sweep
 
