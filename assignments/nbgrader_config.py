@@ -15,3 +15,5 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 # Autograding runs each notebook top to bottom; the assignments take seconds on a CPU.
 c.Execute.timeout = 300
+# Kernels log at ERROR only, as in `hnlab run`: no "running over TCP without encryption" per notebook.
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
