@@ -85,3 +85,18 @@ def test_hnet_keeps_statistics_per_task_and_finetune_one_set():
         for t in range(2):
             method.learn_task(t, tasks, torch.Generator().manual_seed(t))
         assert (method.tnet.stats.running_mean != 0).any(dim=1).tolist() == moved
+
+
+def test_lesson_figures_from_results():
+    from hnlab.viz.conv import during_after_figure, own_vs_first_stats_figure, statistics_figure
+    from hnlab.widgets.conv import channel_figure, statistics_explorer
+
+    run = {"matrix": [[90, 10], [80, 95]], "acc_task1_stats": [80, 40], "bn_stem_mean": [[0, 1], [2, 3]]}
+    results = {"method": "hnet", "runs": [{**run, "bn_stem_var": [[1, 1], [2, 2]]}]}
+    fig = during_after_figure({"hnet": results, "from_scratch": results})
+    assert len(fig.data) == 4 and list(fig.data[0].x) == ["task 1", "task 2"] and list(fig.data[1].y) == [80, 95]
+    assert len(statistics_figure(results).data) == 2 and list(own_vs_first_stats_figure(results).data[1].y) == [80, 40]
+    assert len(channel_figure(results, 1).data) == 4
+    with pytest.raises(ValueError, match="out of range"):
+        channel_figure(results, 2)
+    statistics_explorer(results).children[0].children[0].value = 0  # redraws without error

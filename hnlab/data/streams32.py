@@ -128,6 +128,8 @@ class StreamData:
     sets: tuple
     max_train: int | None = None
     max_test: int | None = None
+    #: Appended to ``source`` (say what stands in for a missing set).
+    note: str = ""
 
     @property
     def source(self) -> str:
@@ -136,7 +138,7 @@ class StreamData:
             name += " (MNIST: the shipped subset)"
         if self.max_train or self.max_test:
             name += f" (at most {self.max_train or 'all'} training / {self.max_test or 'all'} test images per task)"
-        return name
+        return f"{name} ({self.note})" if self.note else name
 
     def tasks(self, num_tasks: int, seed: int = 0, device=None) -> list[Task]:
         cut = dict(max_train=self.max_train, max_test=self.max_test, device=device, seed=seed)
