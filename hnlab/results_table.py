@@ -142,6 +142,10 @@ PAPER_ROWS = {
     ("lstm_hnet_iwr", "permutedmnist"): (97.74, 94.26, 92.21, "Chandra T1"),
     ("lstm_grow", "splitmnist"): (99.85, 97.11, 83.21, "Chandra T1"),
     ("lstm_grow", "permutedmnist"): (97.88, 95.46, 92.23, "Chandra T1"),
+    ("hnet_r", "splitmnist"): (99.83, 98.00, 95.30, "von Oswald T1, HNET+R"),
+    ("hnet_r", "permutedmnist"): (97.87, 97.60, 97.76, "von Oswald T1, HNET+R"),
+    ("hnet_tir", "splitmnist"): (99.79, 94.43, 89.59, "von Oswald T1, HNET+TIR"),
+    ("hnet_tir", "permutedmnist"): (97.57, 97.58, 97.59, "von Oswald T1, HNET+TIR"),
 }
 #: Scenarios a method trains exactly as in CL1, read from its CL1 runs' entropy scores when it has no runs of
 #: its own there: every task-conditioned generator keeps a head per task for CL3; HyperMask has one shared head.

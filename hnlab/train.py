@@ -175,15 +175,33 @@ def train_task(
     ``make_penalty(hnet, task_id, cfg, generator)``, when given, builds the penalty in place of
     ``old_task_penalty`` (same contract; IWR's Fisher-weighted one, ``hnlab.regularizers.iwr``).
     """
-    task = tasks[task_id]
-    optimizer = make_optimizer(hnet.trainable_parameters(task_id), cfg)
+    task, head = tasks[task_id], head_of(tnet, task_id)
+    batch_loss = lambda W, idx: _batch_loss(tnet, task, W, head, idx)
+    return train_generated(hnet, task_id, task, cfg, batch_loss, generator, progress, make_penalty)
+
+
+def train_generated(
+    hnet: HyperNetwork,
+    task_id: int,
+    task: Task,
+    cfg: TrainConfig,
+    batch_loss,
+    generator: torch.Generator | None = None,
+    progress=None,
+    make_penalty=None,
+    extra_params: tuple[torch.nn.Parameter, ...] = (),
+) -> list[float]:
+    """The loop of ``train_task`` for any loss of the generated weights: ``batch_loss(W, idx)``
+    is the loss of task ``task_id``'s weights ``W [P]`` on the training examples ``idx`` of
+    ``task``; ``extra_params`` (say a VAE's encoder, ``hnlab.replay``) train beside the task's
+    hypernetwork parameters with the same Adam, unprotected."""
+    optimizer = make_optimizer([*hnet.trainable_parameters(task_id), *extra_params], cfg)
     penalty = (old_task_penalty if make_penalty is None else make_penalty)(hnet, task_id, cfg, generator)
     batches = batch_indices(len(task.x_train), cfg, generator).to(task.x_train.device)
-    head, losses = head_of(tnet, task_id), []
+    losses = []
     for it in range(cfg.iters):
-        idx = batches[it]
         W = hnet(task_emb=hnet.task_emb[task_id].unsqueeze(0)).squeeze(0)  # a view: no copy in backward
-        loss = _batch_loss(tnet, task, W, head, idx)
+        loss = batch_loss(W, batches[it])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if penalty is not None:

@@ -27,6 +27,7 @@ def test_registry_names_every_method_and_rejects_unknown_ones():
     assert set(METHODS) == {
         *("hnet", "finetune_target", "finetune_hnet", "multitask", "ewc", "online_ewc", "si", "hypermask"),
         *("lstm_hnet", "lstm_hnet_iwr", "lstm_grow", "hnet_iwr"),
+        *("hnet_r", "hnet_tir"),
     }
     with pytest.raises(ValueError, match="unknown method 'lstm'; registered methods: hnet, finetune_target"):
         paper_settings("splitmnist", 1, "lstm")
@@ -108,7 +109,7 @@ def test_class_incremental_fine_tuning_forgets_and_multitask_does_not(data):
     assert r["baselines"]["multitask"] > 80
 
 
-@pytest.mark.parametrize("name", ["hnet", "ewc", "si"])
+@pytest.mark.parametrize("name", ["hnet", "ewc", "si", "hnet_r"])
 def test_unfinished_run_resumes_to_the_uninterrupted_matrix(data, tmp_path, monkeypatch, name):
     """Stop after the second task, resume: the same final matrix as an uninterrupted run (CPU)."""
     s = smoke(name)

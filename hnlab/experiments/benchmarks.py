@@ -105,9 +105,13 @@ def run_seed(
     if resume and checkpoint is not None and checkpoint.exists():
         run = restore_run(checkpoint, config, method, generator)
     reuse_freed_memory()
-    total = s.iters * len(tasks)
+    steps = [method.steps(t) for t in range(len(tasks))]
     with tqdm(
-        total=total, initial=s.iters * run.next_task, desc=f"{s.method} seed {seed}", disable=not progress, leave=False
+        total=sum(steps),
+        initial=sum(steps[: run.next_task]),
+        desc=f"{s.method} seed {seed}",
+        disable=not progress,
+        leave=False,
     ) as bar:
         for t in range(run.next_task, len(tasks)):
             start = time.perf_counter()

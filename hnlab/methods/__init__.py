@@ -20,6 +20,7 @@ from .hypermask import HyperMask
 from .iwr import HNetIWR
 from .lstm import LSTMGrow, LSTMHNetIWR, LSTMHNetMethod
 from .multitask import Multitask
+from .replay import HNetR, HNetTIR
 from .settings import BENCHMARKS, HNET_INITS, SCENARIOS, Settings, base_settings, smoke_settings
 from .si import SI
 
@@ -27,6 +28,7 @@ METHODS: dict[str, type[Method]] = {
     cls.name: cls
     for cls in (HNet, Direct, FinetuneHNet, Multitask, EWC, OnlineEWC, SI, HyperMask)
     + (LSTMHNetMethod, LSTMHNetIWR, LSTMGrow, HNetIWR)
+    + (HNetR, HNetTIR)
 }
 
 

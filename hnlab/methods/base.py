@@ -52,6 +52,10 @@ class Method:
         """Train on ``tasks[task_id]``; return the task loss every 10 steps."""
         raise NotImplementedError
 
+    def steps(self, task_id: int) -> int:
+        """Training steps ``learn_task`` takes for ``task_id`` (the progress bar's share)."""
+        return self.settings.iters
+
     def end_task(self, task_id: int, tasks: list[Task]) -> None:
         """What the method does once a task is learned (nothing by default)."""
 

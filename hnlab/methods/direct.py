@@ -65,6 +65,13 @@ class Direct(Method):
             return self.tnet.select_head(y, task_id)
         return y if scenario == 2 else y[..., : C * (task_id + 1)]
 
+    def blockwise_heads(self, outputs: torch.Tensor, blocks: int) -> torch.Tensor:
+        """CL1 outputs ``[blocks * n, heads * C]`` of inputs stacked in equal blocks, block k read by
+        head k: ``[blocks * n, C]`` (multitask's shares, replay's old tasks)."""
+        C = self.settings.classes_per_task
+        per_head = outputs.view(blocks, -1, self.tnet.num_heads, C)
+        return per_head[torch.arange(blocks), :, torch.arange(blocks)].reshape(-1, C)
+
     def train_labels(self, task: Task, task_id: int, idx: torch.Tensor) -> torch.Tensor:
         y = task.y_train[idx]
         return y + task_id * self.settings.classes_per_task if self.settings.scenario == 3 else y

@@ -34,10 +34,8 @@ class Multitask(Direct):
         x = torch.cat([tasks[k].x_train[rows] for k, rows in enumerate(idx)])
         y = torch.cat([self.train_labels(tasks[k], k, rows) for k, rows in enumerate(idx)])
         outputs = self.tnet(x, self.W)
-        if self.settings.scenario == 1:  # share k reads head k: [seen, share, heads, C] -> [seen * share, C]
-            seen, C = len(idx), self.settings.classes_per_task
-            per_head = outputs.view(seen, -1, self.tnet.num_heads, C)
-            logits = per_head[torch.arange(seen), :, torch.arange(seen)].reshape(-1, C)
+        if self.settings.scenario == 1:  # share k reads head k
+            logits = self.blockwise_heads(outputs, len(idx))
         else:
             logits = self.active_outputs(outputs, task_id)
         return F.cross_entropy(logits, y)

@@ -55,6 +55,8 @@ METHOD_COLORS = {
     "lstm_grow": "#2ca02c",
     "hypermask": "#009E73",
     "replay": "#7f7f7f",
+    "hnet_r": "#882255",
+    "hnet_tir": "#332288",
 }
 _SPARE_COLORS = ("#9467bd", "#8c564b", "#bcbd22", "#17becf", "#7f7f7f", "#e377c2", "#2ca02c", "#d62728")
 
@@ -80,6 +82,8 @@ METHOD_LABELS = {
     "lstm_hnet_iwr": "LSTM_NET IWR",
     "lstm_grow": "LSTM_NET_GROW",
     "hypermask": "HyperMask",
+    "hnet_r": "HNET+R",
+    "hnet_tir": "HNET+TIR",
 }
 
 TEMPLATE = go.layout.Template(
