@@ -212,6 +212,22 @@ def train_generated(
     return losses
 
 
+def optimize(params: list[torch.nn.Parameter], cfg: TrainConfig, step_loss, task_id: int, progress=None) -> list[float]:
+    """A fresh optimizer over ``params`` (``make_optimizer``) takes ``cfg.iters`` steps on
+    ``step_loss(it)``, the loss of step ``it`` with nothing added; the loss every 10 steps
+    (GROW's loop, the task-inference network's in ``hnlab.replay``)."""
+    optimizer = make_optimizer(params, cfg)
+    losses = []
+    for it in range(cfg.iters):
+        loss = step_loss(it)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        record_step(losses, loss, it, task_id, progress)
+    finish_progress(progress, cfg.iters)
+    return losses
+
+
 def record_step(losses: list[float], loss: torch.Tensor, it: int, task_id: int, progress) -> None:
     """Keep the task loss every 10 steps and advance the tqdm bar ``progress`` (or None) every 50;
     every method's training loop calls it after its step."""

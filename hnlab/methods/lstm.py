@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ..hnets import ChunkedHMLP, GrowLSTMHNet, LSTMHNet
 from ..hnets.lstm import largest_chunk
-from ..train import batch_indices, finish_progress, head_of, make_optimizer, record_step, task_loss
+from ..train import batch_indices, head_of, optimize, task_loss
 from .base import Method
 from .hnet import HNet, make_tnet, train_config
 from .iwr import IWR, IWR_DEFAULTS
@@ -123,19 +123,14 @@ class LSTMGrow(LSTMHNetMethod):
         hnet.start_task(task_id)
         for p in hnet.theta:  # shared: learned on task 1, frozen afterwards
             p.requires_grad_(task_id == 0)
-        optimizer = make_optimizer(hnet.trainable_parameters(task_id), cfg)
         batches = batch_indices(len(task.x_train), cfg, generator).to(task.x_train.device)
-        head, losses = head_of(self.tnet, task_id), []
-        for it in range(cfg.iters):
-            idx = batches[it]
-            W = hnet([task_id]).squeeze(0)
-            loss = task_loss(task, self.tnet(task.x_train[idx], W, head=head), task.y_train[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            record_step(losses, loss, it, task_id, progress)
-        finish_progress(progress, cfg.iters)
-        return losses
+        head = head_of(self.tnet, task_id)
+
+        def step_loss(it):
+            x, y = task.x_train[batches[it]], task.y_train[batches[it]]
+            return task_loss(task, self.tnet(x, hnet([task_id]).squeeze(0), head=head), y)
+
+        return optimize(hnet.trainable_parameters(task_id), cfg, step_loss, task_id, progress)
 
     def parameter_counts(self):
         h = self.hnet

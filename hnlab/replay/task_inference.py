@@ -18,7 +18,7 @@ from torch import nn
 from ..data import Task
 from ..hnets import DirectWeights
 from ..targets import MLP
-from ..train import TrainConfig, batch_indices, finish_progress, make_optimizer, record_step
+from ..train import TrainConfig, batch_indices, optimize
 from .vae import ReplayVAE
 
 
@@ -66,22 +66,17 @@ def train_task_inference(
     Nothing to learn with one task (a softmax over one class)."""
     if task_id == 0:
         return []
-    optimizer = make_optimizer(list(tir.parameters()), cfg)
     batches = batch_indices(len(task.x_train), cfg, generator).to(task.x_train.device)
     W_old = vae.hnet(list(range(task_id))).detach()
     label = torch.full((cfg.batch_size,), task_id, device=task.x_train.device)
-    losses = []
-    for it in range(cfg.iters):
+
+    def step_loss(it):
         replayed = replay_batch(vae, W_old, cfg.batch_size)
         real = F.cross_entropy(tir(task.x_train[batches[it]], task_id + 1), label)
         fake = F.cross_entropy(tir(replayed.flatten(0, 1), task_id + 1), replay_labels(replayed))
-        loss = (1 - replay_weight) * real + replay_weight * fake
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        record_step(losses, loss, it, task_id, progress)
-    finish_progress(progress, cfg.iters)
-    return losses
+        return (1 - replay_weight) * real + replay_weight * fake
+
+    return optimize(list(tir.parameters()), cfg, step_loss, task_id, progress)
 
 
 @torch.no_grad()

@@ -125,25 +125,29 @@ def during_after_figure(results: dict) -> go.Figure:
     return fig
 
 
+def confusion_heatmap(confusion, showscale: bool = True) -> go.Heatmap:
+    """Row j, column k: the percent of task j's inputs sent to task k (``confusion [T][T]``)."""
+    C = np.asarray(confusion, dtype=float)
+    labels = [task_label(j) for j in range(len(C))]
+    return go.Heatmap(
+        z=C,
+        x=labels,
+        y=labels,
+        zmin=0,
+        zmax=100,
+        colorscale="Blues",
+        text=np.round(C, 1),
+        texttemplate="%{text}",
+        showscale=showscale,
+        colorbar_title="% of inputs",
+    )
+
+
 def task_inference_figure(results: dict) -> go.Figure:
     """Where HNET+ENT sends each task's test inputs: row j, column k is the percent of task j's
     inputs whose lowest-entropy network is task k's (mean over seeds). The diagonal is the
     task-inference accuracy; a column that collects other rows is an over-confident network."""
-    C = np.asarray(results["task_confusion"], dtype=float)
-    labels = [task_label(j) for j in range(len(C))]
-    fig = go.Figure(
-        go.Heatmap(
-            z=C,
-            x=labels,
-            y=labels,
-            zmin=0,
-            zmax=100,
-            colorscale="Blues",
-            text=np.round(C, 1),
-            texttemplate="%{text}",
-            colorbar_title="% of inputs",
-        )
-    )
+    fig = go.Figure(confusion_heatmap(results["task_confusion"]))
     fig.update_layout(
         title=f"Task inference by entropy: {results['task_inference_acc']:.1f} % of inputs go to their own task",
         yaxis_autorange="reversed",

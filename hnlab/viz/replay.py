@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 
 from ..results_table import PAPER_ROWS
 from . import method_color, method_label, task_label
+from .benchmarks import confusion_heatmap
 
 
 def mosaic(images: np.ndarray, gap: float = np.nan) -> np.ndarray:
@@ -76,24 +77,7 @@ def confusion_pair_figure(tir: list[list[float]], entropy: list[list[float]]) ->
     panels = {"task-inference network (HNET+TIR)": tir, "lowest entropy (HNET+ENT)": entropy}
     fig = make_subplots(1, 2, subplot_titles=list(panels), horizontal_spacing=0.12)
     for col, C in enumerate(panels.values(), start=1):
-        C = np.asarray(C, dtype=float)
-        labels = [task_label(j) for j in range(len(C))]
-        fig.add_trace(
-            go.Heatmap(
-                z=C,
-                x=labels,
-                y=labels,
-                zmin=0,
-                zmax=100,
-                colorscale="Blues",
-                text=np.round(C, 1),
-                texttemplate="%{text}",
-                showscale=col == 2,
-                colorbar_title="% of inputs",
-            ),
-            1,
-            col,
-        )
+        fig.add_trace(confusion_heatmap(C, showscale=col == 2), 1, col)
         fig.update_xaxes(title_text="inferred task", row=1, col=col)
     fig.update_yaxes(autorange="reversed", title_text="true task", col=1)
     fig.update_yaxes(autorange="reversed", col=2)
