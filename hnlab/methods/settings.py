@@ -17,7 +17,8 @@ from ..targets import RESNETS, activation_fn
 from ..train import check_sampling
 from .conv_settings import CONV_BENCHMARKS, CONV_CLASSES, CONV_PAPER
 
-BENCHMARKS = ("splitmnist", "permutedmnist", *CONV_BENCHMARKS)
+#: The MLP benchmarks of lessons 03-06; the ResNet ones (lesson 08) are ``CONV_BENCHMARKS``.
+BENCHMARKS = ("splitmnist", "permutedmnist")
 SCENARIOS = (1, 2, 3)
 #: ``"pytorch"`` keeps PyTorch's default Linear init; the rest are ``hnlab.init`` methods.
 HNET_INITS = ("pytorch", *INIT_METHODS)
@@ -107,8 +108,8 @@ EXTRA = ("lookahead", "sampling")
 
 def base_settings(benchmark: str = "splitmnist", scenario: int = 1, **overrides) -> Settings:
     """The paper's shared settings for ``benchmark``; an override of None or 0 keeps the paper's value."""
-    if benchmark not in BENCHMARKS:
-        raise ValueError(f"unknown benchmark {benchmark!r}; choose one of {BENCHMARKS}")
+    if benchmark not in (*BENCHMARKS, *CONV_BENCHMARKS):
+        raise ValueError(f"unknown benchmark {benchmark!r}; choose one of {(*BENCHMARKS, *CONV_BENCHMARKS)}")
     if scenario not in SCENARIOS:
         raise ValueError(f"scenario must be 1, 2 or 3 (CL1/CL2/CL3), got {scenario!r}")
     values = dict(PAPER[benchmark])
