@@ -103,6 +103,26 @@ def generate(course: Path, names: list[str] | None = None) -> list[str]:
     return picked
 
 
+def assert_close(actual, expected, message: str, rtol: float = 1.3e-6, atol: float = 1e-5) -> None:
+    """What the assignments' test cells check a student's answer with: ``actual`` against hnlab's
+    ``expected`` (tensors or numbers of one shape), ``|a - e| <= atol + rtol |e|`` everywhere, else an
+    ``AssertionError`` that starts with ``message`` (it names the exercise, for nbgrader's feedback).
+
+    ``torch.testing.assert_close`` would do, but its first call imports ``torch.distributed``:
+    2-3 s in every graded notebook."""
+    import torch
+
+    if actual is None:
+        raise AssertionError(f"{message}: got None")
+    a, e = torch.as_tensor(actual).detach().double(), torch.as_tensor(expected).detach().double()
+    if a.shape != e.shape:
+        raise AssertionError(f"{message}: shape {tuple(a.shape)}, expected {tuple(e.shape)}")
+    bad = ~((a - e).abs() <= atol + rtol * e.abs())  # NaN counts as a difference
+    if bad.any():
+        worst = (a - e).abs().nan_to_num(float("inf")).max().item()
+        raise AssertionError(f"{message}: {int(bad.sum())} of {bad.numel()} values differ, the largest by {worst:.3g}")
+
+
 def add_parser(sub) -> None:
     """The ``assign`` subcommand of ``hnlab`` (``hnlab.cli``)."""
     a = sub.add_parser("assign", help="build the student versions of the course assignments with nbgrader")

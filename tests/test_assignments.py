@@ -19,7 +19,14 @@ import pytest
 
 pytest.importorskip("nbgrader")
 
-from hnlab.assign import find_course, generate, nbgrader_api, pick_assignments, source_assignments  # noqa: E402
+from hnlab.assign import (  # noqa: E402
+    assert_close,
+    find_course,
+    generate,
+    nbgrader_api,
+    pick_assignments,
+    source_assignments,
+)
 
 COURSE = Path(__file__).resolve().parent.parent / "assignments"
 ASSIGNMENTS = source_assignments(COURSE)
@@ -81,6 +88,20 @@ def test_the_course_is_found_and_names_are_checked():
     assert pick_assignments(COURSE, ["02"]) == ["02_init_variance"]
     with pytest.raises(SystemExit, match="unknown assignment '99'.*01_toy1d"):
         pick_assignments(COURSE, ["99"])
+
+
+def test_assert_close_names_the_exercise():
+    import torch
+
+    assert_close(torch.ones(3), torch.ones(3) + 1e-7, "Exercise 1")
+    with pytest.raises(AssertionError, match=r"^Exercise 2: 1 of 3 values differ, the largest by 0\.5"):
+        assert_close(torch.tensor([1.0, 2.0, 3.5]), torch.tensor([1.0, 2.0, 3.0]), "Exercise 2")
+    with pytest.raises(AssertionError, match="Exercise 3: shape"):
+        assert_close(torch.ones(2), torch.ones(3), "Exercise 3")
+    with pytest.raises(AssertionError, match="Exercise 4: got None"):
+        assert_close(None, torch.ones(3), "Exercise 4")
+    with pytest.raises(AssertionError, match="Exercise 5"):
+        assert_close(torch.tensor([float("nan")]), torch.tensor([0.0]), "Exercise 5")
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
