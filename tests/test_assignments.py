@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import nbformat
@@ -88,6 +89,14 @@ def test_the_course_is_found_and_names_are_checked():
     assert pick_assignments(COURSE, ["02"]) == ["02_init_variance"]
     with pytest.raises(SystemExit, match="unknown assignment '99'.*01_toy1d"):
         pick_assignments(COURSE, ["99"])
+
+
+def test_clear_errors_without_nbgrader_or_a_course(monkeypatch, tmp_path):
+    with pytest.raises(SystemExit, match="no course here"):
+        find_course(tmp_path)
+    monkeypatch.setitem(sys.modules, "nbgrader.apps", None)  # as if nbgrader were not installed
+    with pytest.raises(SystemExit, match=r"nbgrader is not installed; install it with `pip install -e \.\[assign\]`"):
+        nbgrader_api(COURSE)
 
 
 def test_assert_close_names_the_exercise():
