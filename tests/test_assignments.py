@@ -144,13 +144,15 @@ def test_student_version_is_clean_runs_and_scores_zero(course, assignment):
     submit(course, "student", assignment, student)
     grades = autograde(course, "student", assignment)
     assert grades and all(score == 0 for score, _ in grades.values()), grades
-    # Runs top to bottom: every cell ran, and only the graded test cells failed, on the stubs.
+    # Runs top to bottom: every cell ran, and only the graded test cells (hidden tests restored) failed,
+    # each on its stub's NotImplementedError: nbgrader executes every cell whatever fails before it.
     graded = read(notebook_path(course / "autograded" / "student", assignment))
     for cell in (c for c in graded.cells if c.cell_type == "code"):
         errors = [o for o in cell.outputs if o.output_type == "error"]
         assert cell.execution_count is not None, f"cell {nbgrader_meta(cell).get('grade_id')} did not run"
         if nbgrader_meta(cell).get("grade"):
             assert [e.ename for e in errors] == ["NotImplementedError"], nbgrader_meta(cell)["grade_id"]
+            assert "### BEGIN HIDDEN TESTS" in cell.source, "autograding restores the hidden tests"
         else:
             assert not errors, f"{nbgrader_meta(cell).get('grade_id')} failed: {errors}"
 
