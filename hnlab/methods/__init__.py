@@ -18,8 +18,10 @@ from .ewc import EWC, OnlineEWC
 from .hnet import FinetuneHNet, HNet
 from .hypermask import HyperMask
 from .iwr import HNetIWR
+from .latent_replay import LatentReplay
 from .lstm import LSTMGrow, LSTMHNetIWR, LSTMHNetMethod
 from .multitask import Multitask
+from .partial import PartialHNetMethod
 from .replay import HNetR, HNetTIR
 from .settings import BENCHMARKS, HNET_INITS, SCENARIOS, Settings, base_settings, smoke_settings
 from .si import SI
@@ -30,6 +32,8 @@ METHODS: dict[str, type[Method]] = {
     + (LSTMHNetMethod, LSTMHNetIWR, LSTMGrow, HNetIWR)
     + (HNetR, HNetTIR)
 }
+#: Methods that exist only on the ResNet benchmarks (lesson 09's partial hypernetworks).
+CONV_METHODS.update({cls.name: cls for cls in (PartialHNetMethod, LatentReplay)})
 
 
 def method_class(name: str, benchmark: str | None = None) -> type[Method]:
