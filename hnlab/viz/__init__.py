@@ -57,6 +57,8 @@ METHOD_COLORS = {
     "replay": "#7f7f7f",
     "hnet_r": "#882255",
     "hnet_tir": "#332288",
+    "partial_hnet": "#AA4499",
+    "latent_replay": "#117733",
 }
 _SPARE_COLORS = ("#9467bd", "#8c564b", "#bcbd22", "#17becf", "#7f7f7f", "#e377c2", "#2ca02c", "#d62728")
 
@@ -84,6 +86,8 @@ METHOD_LABELS = {
     "hypermask": "HyperMask",
     "hnet_r": "HNET+R",
     "hnet_tir": "HNET+TIR",
+    "partial_hnet": "partial HN",
+    "latent_replay": "latent replay",
 }
 
 TEMPLATE = go.layout.Template(
