@@ -15,6 +15,7 @@ Lesson 09 reads the ratio ``HN-2 / HN-0``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -79,9 +80,7 @@ def main(argv=None) -> dict:
         "machine": machine_info(device),
     }
     write_results(args.out, results)
-    for key, value in results.items():
-        if key != "machine":
-            print(f"{key}: {value}")
+    print(json.dumps({k: v for k, v in results.items() if k != "machine"}, indent=1))
     return results
 
 
