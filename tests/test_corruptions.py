@@ -92,3 +92,21 @@ def test_streams_have_the_papers_shape_on_tiny_data():
     assert "noisy fashion-mnist-32" in tiny_partial_stream("noisy_fashion32", 10).source
     with pytest.raises(ValueError, match="unknown stream"):
         partial_stream("split_cifar", tiny("fashion_mnist", 3))
+
+
+def test_the_papers_cifar_streams_on_generated_files(tmp_path, monkeypatch):
+    from test_cifar_data import fake_cifar
+
+    from hnlab.data.streams_partial import load_partial_stream
+
+    for name in ("cifar10", "cifar100"):
+        fake_cifar(tmp_path, name, monkeypatch, n=400)
+    split = load_partial_stream("split_cifar100_20", root=tmp_path, download=False).tasks(20, seed=1)
+    classes = [int(c) for t in split for c in t.name[len("cifar100 [") : -1].split(", ")]
+    assert sorted(classes) == list(range(100)) and all(set(t.y_train.tolist()) == set(range(5)) for t in split)
+    noisy = load_partial_stream("noisy_cifar100", root=tmp_path, download=False).tasks(4, seed=1)
+    assert [t.name for t in noisy] == [t.name for t in split[:4]]
+    grey = noisy[3].x_test[:2]
+    assert torch.allclose(grey[:, 0], grey[:, 2]), "experience 4 is greyed"
+    first = load_partial_stream("cifar10_first", root=tmp_path, download=False).tasks(2, seed=1)
+    assert first[0].name.startswith("cifar10 [") and len(first[0].x_train) == 1000  # 5 of 10 classes of 2,000

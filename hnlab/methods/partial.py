@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.images import augment
-from ..data.streams_partial import PARTIAL_STREAMS
+from ..data.streams_partial import FLIP_STREAMS, PARTIAL_STREAMS
 from ..hnets.partial import PartialHNet
 from ..regularizers.virtual import lookahead_grads, regularizer_at
 from ..targets.partial import SplitResNet, check_freeze_depth
@@ -44,7 +44,7 @@ class PartialMethod(ConvMethod):
 
     def __init__(self, s: Settings, device="cpu"):
         super().__init__(s, device)
-        self.flip = self.flip and s.benchmark not in PARTIAL_STREAMS
+        self.flip = s.benchmark in FLIP_STREAMS if s.benchmark in PARTIAL_STREAMS else self.flip
         self.k = check_freeze_depth(s.hparams.get("freeze_depth", 2), len(self.tnet.widths))
         self.split = SplitResNet(self.tnet, self.k)
         W0 = default_weights(self.tnet).to(self.device)
