@@ -43,7 +43,7 @@ def reports():
     for stem, r in found.items():
         print(f"  {stem}: {r.figures} figures, {r.widgets} widgets, seconds {r.seconds}; {r.interaction}")
         if r.retried:
-            print(f"    run twice; the first Run All had: {r.retried}")
+            print(f"    drawn empty by Run All, drawn when their cell ran again: {r.retried}")
     return found, log
 
 
