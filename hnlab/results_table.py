@@ -210,7 +210,7 @@ def _scenario_runs(group: list[dict], scenario: int) -> tuple[list[float], list[
             [t for r in files for t in r["train_seconds_per_seed"]],
         )
     if group and scenario in FROM_CL1_RUNS.get(_method(group[0]), ()):
-        cl1 = [r for r in group if r["scenario"] == 1 and f"cl{scenario}" in r["scenario_acc"]]
+        cl1 = [r for r in group if r["scenario"] == 1 and f"cl{scenario}" in r.get("scenario_acc", {})]
         return [r["scenario_acc"][f"cl{scenario}"] for r in cl1 for _ in r["seeds"]], [], []
     return [], [], []
 
