@@ -39,13 +39,22 @@ def median_seconds(fn, repeats: int = 3) -> float:
     return statistics.median(times)
 
 
-def sampling_seconds(vae: ReplayVAE, old: int, batch: int, steps: int) -> dict:
-    """Seconds per replay batch of ``old`` tasks: one call against a loop over the tasks."""
+def sampling_seconds(vae: ReplayVAE, old: int, batch: int, steps: int, rounds: int = 7) -> dict:
+    """Seconds per replay batch of ``old`` tasks: one call against a loop over the tasks, the two
+    alternated ``rounds`` times after a warm-up (medians), so that load on the machine hits both."""
     W = vae.hnet(list(range(old))).detach()
-    one = median_seconds(lambda: [replay_batch(vae, W, batch) for _ in range(steps)]) / steps
     n = -(-batch // old)
-    loop = median_seconds(lambda: [[vae.sample([t], n, W=W[t : t + 1]) for t in range(old)] for _ in range(steps)])
-    return {"old_tasks": old, "one_call_s": one, "loop_s": loop / steps, "loop_over_one": loop / steps / one}
+    one = lambda: [replay_batch(vae, W, batch) for _ in range(steps)]
+    loop = lambda: [[vae.sample([t], n, W=W[t : t + 1]) for t in range(old)] for _ in range(steps)]
+    one(), loop()
+    times = {"one": [], "loop": []}
+    for _ in range(rounds):
+        for name, fn in (("one", one), ("loop", loop)):
+            start = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - start) / steps)
+    one_s, loop_s = statistics.median(times["one"]), statistics.median(times["loop"])
+    return {"old_tasks": old, "one_call_s": one_s, "loop_s": loop_s, "loop_over_one": loop_s / one_s}
 
 
 def vae_step_seconds(vae: ReplayVAE, task: Task, task_id: int, s, steps: int) -> float:
