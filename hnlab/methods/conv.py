@@ -21,12 +21,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.images import augment
-from ..hnets import ChunkedHMLP
-from ..init import init_hypernet_
 from ..targets import RESNETS, ResNet
 from ..targets.resnet_nn import default_weights
 from ..train import TrainConfig, batch_indices, finish_progress, make_optimizer, old_task_penalty, record_step
 from .base import Method
+from .hnet import make_hnet
 from .settings import Settings
 
 #: Test images scored per call.
@@ -135,16 +134,7 @@ class ConvHNet(ConvMethod):
 
     def __init__(self, s: Settings, device="cpu"):
         super().__init__(s, device)
-        hnet = ChunkedHMLP(
-            self.tnet.param_shapes,
-            s.num_tasks,
-            s.chunk_size,
-            s.emb_dim,
-            s.chunk_emb_dim,
-            s.hnet_hidden,
-            s.hnet_activation,
-        )
-        self.hnet = (hnet if s.hnet_init == "pytorch" else init_hypernet_(hnet, s.hnet_init, "relu")).to(self.device)
+        self.hnet = make_hnet(s, self.tnet).to(self.device)
         self.beta = s.beta
 
     def weights(self, task_id):
