@@ -77,13 +77,18 @@ class Method:
         """The method's modules by name (their state goes into checkpoints)."""
         return {}
 
+    def stateful(self) -> dict:
+        """Everything with a ``state_dict`` a resumed run needs, by name: the modules, and what a method
+        adds (an optimizer kept across tasks, EWC's or SI's penalty, a replay buffer)."""
+        return self.modules()
+
     def state_dict(self) -> dict:
         """Everything a resumed run needs, as tensors and plain values."""
-        return {name: module.state_dict() for name, module in self.modules().items()}
+        return {name: part.state_dict() for name, part in self.stateful().items()}
 
     def load_state_dict(self, state: dict) -> None:
-        for name, module in self.modules().items():
-            module.load_state_dict(state[name])
+        for name, part in self.stateful().items():
+            part.load_state_dict(state[name])
 
     def train(self, mode: bool = True) -> None:
         for module in self.modules().values():

@@ -172,12 +172,8 @@ class ConvFinetune(ConvMethod):
     def modules(self):
         return {"tnet": self.tnet, "weights": nn.ParameterList([self.W])}
 
-    def state_dict(self):
-        return {**super().state_dict(), "optimizer": self._optimizer.state_dict()}
-
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self._optimizer.load_state_dict(state["optimizer"])
+    def stateful(self):
+        return {**super().stateful(), "optimizer": self._optimizer}
 
 
 class FromScratch(ConvMethod):

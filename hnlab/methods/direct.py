@@ -124,9 +124,5 @@ class Direct(Method):
     def modules(self):
         return {"weights": self.weights}
 
-    def state_dict(self):
-        return {**super().state_dict(), "optimizer": self.optimizer.state_dict()}
-
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self.optimizer.load_state_dict(state["optimizer"])
+    def stateful(self):
+        return {**super().stateful(), "optimizer": self.optimizer}

@@ -59,12 +59,8 @@ class EWC(Direct):
         fisher = mlp_fisher(self.tnet, W, tasks[task_id].x_train, lambda y: self.active_outputs(y, task_id))
         self.ewc.consolidate(W.clone(), fisher)
 
-    def state_dict(self):
-        return {**super().state_dict(), "ewc": self.ewc.state_dict()}
-
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self.ewc.load_state_dict(state["ewc"])
+    def stateful(self):
+        return {**super().stateful(), "ewc": self.ewc}
 
 
 class OnlineEWC(EWC):

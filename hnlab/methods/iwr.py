@@ -43,12 +43,8 @@ class IWR:
         fisher = generated_fisher(self.tnet, W, task.x_train, task.y_train, head_of(self.tnet, task_id))
         self.iwr.add(task_id, fisher, W)
 
-    def state_dict(self):
-        return {**super().state_dict(), "iwr": self.iwr.state_dict()}
-
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self.iwr.load_state_dict(state["iwr"])
+    def stateful(self):
+        return {**super().stateful(), "iwr": self.iwr}
 
 
 class HNetIWR(IWR, HNet):

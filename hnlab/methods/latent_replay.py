@@ -145,12 +145,8 @@ class LatentReplay(PartialMethod):
         floats = self.buffer.capacity * math.prod(self.split.feature_shape())
         return {"buffer_items": len(self.buffer), "memory_mb": floats * FLOAT_BYTES / 2**20}
 
-    def state_dict(self):
-        return {**super().state_dict(), "buffer": self.buffer.state_dict()}
-
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self.buffer.load_state_dict(state["buffer"])
+    def stateful(self):
+        return {**super().stateful(), "buffer": self.buffer}
 
     def modules(self):
         return {**super().modules(), "weights": nn.ParameterList([self.W_rest])}

@@ -48,9 +48,5 @@ class SI(Direct):
     def end_task(self, task_id, tasks):
         self.si.end_task(self.W)
 
-    def state_dict(self):
-        return {**super().state_dict(), "si": self.si.state_dict()}
-
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self.si.load_state_dict(state["si"])
+    def stateful(self):
+        return {**super().stateful(), "si": self.si}
