@@ -2,6 +2,7 @@
 
     python bench/cl_step.py --out results/cl_step.json [--steps 20] [--plain]
     python bench/cl_step.py --method lstm_hnet --out results/cl_step_lstm_hnet.json
+    python bench/cl_step.py --method hypermask --hparam chunk=78000 --out results/cl_step_hypermask_chunked.json
 
 ``--method`` (default ``hnet``) times any registered method's ``learn_task`` the same way: the
 LSTM hypernetworks (``lstm_hnet``, Gram route), IWR (``hnet_iwr``, ``lstm_hnet_iwr``: random
@@ -23,13 +24,14 @@ import argparse
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hnlab.cli import whole_number, whole_numbers  # noqa: E402
+from hnlab.cli import parse_param, whole_number, whole_numbers  # noqa: E402
 from hnlab.data import Task  # noqa: E402
 from hnlab.device import reuse_freed_memory  # noqa: E402
 from hnlab.experiments.benchmarks import make_hnet, make_tnet, paper_settings, train_config  # noqa: E402
@@ -49,12 +51,14 @@ def fake_task(n_train: int, n_test: int) -> Task:
     )
 
 
-def step_seconds(old_tasks: int, steps: int, plain: bool, num_tasks: int, method: str = "hnet") -> float:
+def step_seconds(
+    old_tasks: int, steps: int, plain: bool, num_tasks: int, method: str = "hnet", hparams: dict | None = None
+) -> float:
     """Median over 3 repeats of the seconds per step while learning task ``old_tasks`` (tasks
     before it protected): a ``steps + 1``-step run minus a 1-step run, so that the per-task
     snapshot and optimizer set-up are not counted."""
     if method != "hnet":
-        return method_step_seconds(method, old_tasks, steps, plain, num_tasks)
+        return method_step_seconds(method, old_tasks, steps, plain, num_tasks, hparams or {})
     s = paper_settings("permutedmnist", 2, num_tasks=num_tasks)
     tnet = make_tnet(s)
     hnet = make_hnet(s, tnet)
@@ -72,19 +76,24 @@ def step_seconds(old_tasks: int, steps: int, plain: bool, num_tasks: int, method
     return statistics.median((run(steps + 1) - run(1)) / steps for _ in range(3))
 
 
-def method_step_seconds(method: str, old_tasks: int, steps: int, plain: bool, num_tasks: int) -> float:
+def method_step_seconds(method: str, old_tasks: int, steps: int, plain: bool, num_tasks: int, hparams: dict) -> float:
     """``step_seconds`` for any registered method, through its ``learn_task``."""
-    s = paper_settings("permutedmnist", 2, method, num_tasks=old_tasks + 1 if method == "lstm_grow" else num_tasks)
+    tasks_built = old_tasks + 1 if method == "lstm_grow" else num_tasks
+    s = paper_settings("permutedmnist", 2, method, hparams=hparams, num_tasks=tasks_built)
     learner = METHODS[method](s)
     if hasattr(learner, "iwr"):  # IWR needs a Fisher per old task
         for t in range(old_tasks):
             learner.iwr.add(t, torch.rand(learner.tnet.num_params))
-    learner.config.fast_reg = not plain
+    if hasattr(learner, "config"):  # the HNET-style methods; HyperMask picks its route by its chunking
+        learner.config.fast_reg = not plain
     tasks = [fake_task(1024, 10)] * (old_tasks + 1)
     generator = torch.Generator().manual_seed(0)
 
     def run(iters: int) -> float:
-        learner.config.iters = iters
+        if hasattr(learner, "config"):
+            learner.config.iters = iters
+        else:  # HyperMask reads its settings
+            learner.settings = replace(learner.settings, iters=iters)
         start = time.perf_counter()
         learner.learn_task(old_tasks, tasks, generator)
         return time.perf_counter() - start
@@ -93,7 +102,20 @@ def method_step_seconds(method: str, old_tasks: int, steps: int, plain: bool, nu
     return statistics.median((run(steps + 1) - run(1)) / steps for _ in range(3))
 
 
-def regularizer_name(method: str, plain: bool) -> str:
+def baseline_ratios(baseline: str, timed: dict, base: dict) -> dict:
+    """``--baseline``: its seconds per step with the same old-task counts and method / baseline."""
+    if not baseline:
+        return {}
+    return {
+        "baseline": baseline,
+        "baseline_step_seconds": {str(k): v for k, v in base.items()},
+        "ratio_to_baseline": {str(k): timed[k] / base[k] for k in timed},
+    }
+
+
+def regularizer_name(method: str, plain: bool, hparams: dict) -> str:
+    if method == "hypermask":
+        return "fast (Gram), chunked mask generator" if hparams.get("chunk") else "plain (the authors' full generator)"
     if method == "lstm_grow":
         return "none (GROW)"
     if method.endswith("_iwr"):
@@ -116,6 +138,8 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True)
     p.add_argument("--method", default="hnet", choices=list(METHODS), help="the registered method to time")
+    p.add_argument("--hparam", action="append", type=parse_param, help="the method's own setting, e.g. chunk=78000")
+    p.add_argument("--baseline", default="", help="a method timed in the same run, alternating; ratios saved")
     p.add_argument("--steps", type=whole_number(1), default=20)
     p.add_argument("--old", type=whole_numbers(0), default="0,1,10,100", help="comma-separated numbers of old tasks")
     p.add_argument("--ent-test-size", type=whole_number(1), default=10000)
@@ -127,13 +151,22 @@ def main(argv=None) -> None:
     )
     args = p.parse_args(argv)
     reused = False if args.glibc_default else reuse_freed_memory()
-    counts = args.old
+    counts, hparams = args.old, dict(args.hparam or [])
+    if args.baseline and args.baseline not in METHODS:
+        p.error(f"unknown baseline {args.baseline!r}; registered methods: {', '.join(METHODS)}")
+    timed, base = {}, {}
+    for k in counts:  # the baseline right after the method: both see the same machine load
+        timed[k] = step_seconds(k, args.steps, args.plain, max(counts) + 1, args.method, hparams)
+        if args.baseline:
+            base[k] = step_seconds(k, args.steps, args.plain, max(counts) + 1, args.baseline)
     result = {
         "method": args.method,
-        "step_seconds": {str(k): step_seconds(k, args.steps, args.plain, max(counts) + 1, args.method) for k in counts},
+        "hparams": hparams,
+        "step_seconds": {str(k): v for k, v in timed.items()},
+        **baseline_ratios(args.baseline, timed, base),
         "ent_eval_seconds": ent_eval_seconds(args.ent_test_size),
         "ent_test_size": args.ent_test_size,
-        "regularizer": regularizer_name(args.method, args.plain),
+        "regularizer": regularizer_name(args.method, args.plain, hparams),
         "steps": args.steps,
         "reuse_freed_memory": reused,
         "machine": machine_info(torch.device("cpu")),

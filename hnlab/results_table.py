@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics
+from .paired import paired_section
 
 HEADER = (
     "| benchmark | trained as | data | hnet init, activation, batches | beta | seeds | iters/task | CL1 "
@@ -308,7 +309,8 @@ def write_table(folder) -> Path:
         "Paper (von Oswald et al. 2020, Table 1): SplitMNIST 99.79 / 87.01 / 69.48, "
         "PermutedMNIST-10 97.57 / 92.80 / 91.75 (CL1 / CL2 / CL3).\n\n"
         + methods_section(every)
-        + "## HNET as the authors' scripts report it\n\nCL1 and CL3 from runs trained with a head per task, "
+        + paired_section([r for r in every if is_paper_setting(r)])
+        + "\n## HNET as the authors' scripts report it\n\nCL1 and CL3 from runs trained with a head per task, "
         "CL2 from runs trained with one shared head (`--scenario 2`), as in the authors' scripts; "
         "mean over the seeds in brackets. Batches: `epochs` sweeps through each task's data in a fresh "
         "random order every epoch (the authors' data handlers), `replacement` draws uniformly.\n\n"

@@ -37,9 +37,11 @@ def loop_masks(gen: MaskGenerator, task_ids, p: float) -> torch.Tensor:
     return torch.stack(rows)
 
 
+@pytest.mark.parametrize("chunk", [0, 7])
 @pytest.mark.parametrize("p", [0.0, 30.0, 62.5, 90.0])
-def test_batched_mask_equals_the_per_task_per_tensor_loop(p):
-    gen = MaskGenerator(SHAPES, 4, emb_dim=3, hidden=(5,), sparsity=p)
+def test_batched_mask_equals_the_per_task_per_tensor_loop(p, chunk):
+    gen = MaskGenerator(SHAPES, 4, emb_dim=3, hidden=(5,), sparsity=p, chunk_size=chunk)
+    assert gen.chunked == bool(chunk)
     ids = [0, 1, 2, 3]
     batched = gen.masks(gen.raw(ids))
     looped = loop_masks(gen, ids, p)
@@ -80,6 +82,29 @@ def test_the_head_gradient_added_in_place_equals_autograds():
         assert (a is None and p.grad is None) or torch.allclose(a, p.grad, atol=1e-5)
 
 
+def test_the_chunked_generators_gram_penalty_equals_the_plain_one_with_live_embeddings():
+    """The chunked option's old-task penalty (Gram route, old embeddings trainable, as HyperMask
+    trains them) against ``mean_i ||h(e_i) - h*_i||^2`` from generated rows: values and gradients."""
+    torch.manual_seed(0)
+    s = replace(smoke_settings(paper_settings("splitmnist", 1, "hypermask")), num_tasks=4)
+    s = replace(s, hparams={**s.hparams, "chunk": 97.0, "hnet_width": 6.0, "emb_dim": 5.0})
+    method = METHODS["hypermask"](s)
+    gen, old = method.gen, [0, 1, 2]
+    targets = gen.raw(old).detach()
+    penalty = method.old_task_penalty(old)
+    with torch.no_grad():
+        for p in [*gen.hnet.theta, *gen.hnet.task_emb]:
+            p.add_(0.05 * torch.randn_like(p))
+    params = [*gen.hnet.theta, *gen.hnet.task_emb[:3]]
+    fast = penalty(None)
+    grads = torch.autograd.grad(fast, params)
+    plain = (gen.raw(old) - targets).pow(2).sum(-1).mean()
+    torch.testing.assert_close(fast, plain, rtol=1e-4, atol=1e-6)
+    for a, b in zip(grads, torch.autograd.grad(plain, params)):
+        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-6)
+    assert grads[-1].abs().sum() > 0  # the old embeddings feel the penalty
+
+
 def test_p_ramps_linearly_on_the_first_task_only(data):
     assert [ramped_sparsity(30.0, 0, it, 4) for it in range(4)] == [7.5, 15.0, 22.5, 30.0]
     assert ramped_sparsity(30.0, 1, 0, 4) == 30.0
@@ -104,10 +129,13 @@ def test_the_masked_l1_term_is_the_authors_sum_of_per_tensor_norms():
     torch.testing.assert_close(l1_change(theta, start, None), (theta - start).abs().sum())
 
 
-def test_hypermask_keeps_the_first_task_where_beta_and_lambda_zero_forget_it(data):
+@pytest.mark.parametrize("chunk", [0.0, 20000.0])
+def test_hypermask_keeps_the_first_task_where_beta_and_lambda_zero_forget_it(data, chunk):
     """Three tasks of 60 steps on the bundled subset: task 1 stays near 100 with the authors' beta
-    and lambda (measured 100, 100, 96) and falls without them (100, 96, 67.5)."""
+    and lambda (measured 100, 100, 96) and falls without them (100, 96, 67.5); the same with the
+    chunked generator."""
     s = replace(smoke_settings(paper_settings("splitmnist", 1, "hypermask")), num_tasks=3, iters=60)
+    s = replace(s, hparams={**s.hparams, "chunk": chunk})
     tasks = make_tasks(s, data)
     protected = run_seed(s, tasks, 0, progress=False)["matrix"]
     bare = replace(s, hparams={**s.hparams, "beta": 0.0, "lam": 0.0})
@@ -126,6 +154,8 @@ def test_settings_are_the_authors_and_bad_ones_get_one_clear_error():
             METHODS["hypermask"](replace(s, hparams={**s.hparams, "sparsity": p}))
     with pytest.raises(ValueError, match="non-negative number"):
         paper_settings("splitmnist", 1, "hypermask", hparams={"lam": -1e-3})
+    with pytest.raises(ValueError, match="hypermask chunk must be a whole number >= 0"):
+        METHODS["hypermask"](replace(s, hparams={**s.hparams, "chunk": 2.5}))
     with pytest.raises(ValueError, match="sparsity p must be a number"):
         MaskGenerator(SHAPES, 2, sparsity=-5)
 
@@ -154,3 +184,22 @@ def test_the_lesson_figures_draw_from_plain_results():
         mask_images_figure(np.zeros((2, 3, 10)))
     fig = versus_figure({"hypermask": {"cl1": 99.0, "cl2": 80.0, "cl3": 60.0}}, "t")
     assert fig.data[0].name == "HyperMask" and list(fig.data[0].x) == ["CL1", "CL2", "CL3"]
+
+
+def test_cl_step_times_the_chunked_hypermask_against_hnet_in_one_run(tmp_path):
+    """``bench/cl_step.py --baseline``: both methods timed per old-task count, the ratio saved;
+    an unknown baseline is one clear error before anything is timed."""
+    import json
+
+    import bench.cl_step as cl_step
+
+    out = tmp_path / "step.json"
+    argv = ["--method", "hypermask", "--hparam", "chunk=78000", "--steps", "1", "--old", "0,2", "--out", str(out)]
+    cl_step.main([*argv, "--baseline", "hnet", "--ent-test-size", "10"])
+    result = json.loads(out.read_text())
+    assert result["regularizer"] == "fast (Gram), chunked mask generator"
+    for k in ("0", "2"):
+        ratio = result["step_seconds"][k] / result["baseline_step_seconds"][k]
+        assert result["ratio_to_baseline"][k] == pytest.approx(ratio)
+    with pytest.raises(SystemExit):
+        cl_step.main([*argv, "--baseline", "hnett"])

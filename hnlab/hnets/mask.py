@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .chunked import ChunkedHMLP
 from .mlp import HMLP
 
 
@@ -97,6 +98,9 @@ class MaskGenerator(nn.Module):
 
     ``hnet`` is a full ``HMLP`` (the authors found chunking worse) with PyTorch's default init and
     task embeddings from N(0, 1), as hypnettorch's; ``theta`` the target's own weights.
+    ``chunk_size > 0`` swaps in von Oswald's chunked hypernetwork (``ChunkedHMLP``, chunk
+    embeddings of ``chunk_emb_dim``), an hnlab option: the full head of a 1000-1000 target has
+    100 x 1.8M weights, which makes a step cost seconds on a CPU (bench/cl_step.py).
     ``sparsity`` is p in percent; ``forward`` and ``masks`` take another ``p`` (the ramp of the
     first task). ``masks`` returns the authors' list of masks as one ``[T, P]``: the last tensor
     holds ``r`` unthresholded (it weights the L1 term), though ``apply`` leaves that tensor unmasked.
@@ -110,10 +114,15 @@ class MaskGenerator(nn.Module):
         hidden: Sequence[int] = (25, 25),
         activation: str = "elu",
         sparsity: float = 30.0,
+        chunk_size: int = 0,
+        chunk_emb_dim: int = 8,
     ):
         super().__init__()
         self.sparsity = check_sparsity(sparsity)
-        self.hnet = HMLP(target_shapes, num_tasks, emb_dim, hidden, activation)
+        if chunk_size:
+            self.hnet = ChunkedHMLP(target_shapes, num_tasks, chunk_size, emb_dim, chunk_emb_dim, hidden, activation)
+        else:
+            self.hnet = HMLP(target_shapes, num_tasks, emb_dim, hidden, activation)
         self.target_shapes = self.hnet.target_shapes
         self.sizes = [math.prod(s) for s in self.target_shapes]
         self.theta = nn.Parameter(default_target_init(self.target_shapes))
@@ -126,8 +135,15 @@ class MaskGenerator(nn.Module):
     def num_outputs(self) -> int:
         return self.hnet.num_outputs
 
+    @property
+    def chunked(self) -> bool:
+        return isinstance(self.hnet, ChunkedHMLP)
+
     def raw(self, task_ids) -> torch.Tensor:
-        """The hypernetwork's raw outputs ``h [T, P]`` (equal to ``self.hnet(task_ids)``, faster backward)."""
+        """The hypernetwork's raw outputs ``h [T, P]`` (equal to ``self.hnet(task_ids)``; for the full
+        hypernetwork with a faster backward)."""
+        if self.chunked:
+            return self.hnet(task_ids)
         z = self.hnet.trunk(self.hnet.task_embeddings(task_ids)).squeeze(1)  # [T, H]
         weight_t, bias = self.hnet.theta[-2], self.hnet.theta[-1]
         return _Head.apply(z, bias, weight_t)

@@ -42,6 +42,7 @@ import torch.nn.functional as F
 
 from ..hnets.mask import MaskGenerator, check_sparsity
 from ..infer import infer_from_logits, per_network_logits, scenario_accuracies
+from ..regularizers.fast import FastOutputRegularizer
 from ..targets import MLP
 from ..train import TrainConfig, batch_indices, finish_progress, make_optimizer, record_step
 from .base import Method
@@ -50,15 +51,17 @@ from .settings import Settings
 #: The authors' best settings (gmum/HyperMask ``datasets.py``, ``set_hyperparameters``):
 #: beta, lambda (``lam``), sparsity p in percent, embedding size, hypernet width x layers (ELU),
 #: Adam's lr, the L1 term multiplied by the mask (1) or not (0), the regularizer divided by the
-#: number of old tasks twice (1, the code) or once (0).
+#: number of old tasks twice (1, the code) or once (0). hnlab's own: ``chunk`` > 0 generates the
+#: mask in chunks of that size (von Oswald's chunked hypernetwork, chunk embeddings of ``chunk_emb``)
+#: instead of the authors' full hypernetwork (0), and the regularizer takes the Gram route.
 HYPERMASK = {
     "splitmnist": dict(
         beta=1e-3, lam=1e-3, sparsity=30.0, emb_dim=128.0, hnet_width=25.0, hnet_layers=2.0, lr=1e-3,
-        l1_masked=1.0, double_mean=1.0,
+        l1_masked=1.0, double_mean=1.0, chunk=0.0, chunk_emb=8.0,
     ),
     "permutedmnist": dict(
         beta=5e-4, lam=1e-3, sparsity=0.0, emb_dim=24.0, hnet_width=100.0, hnet_layers=2.0, lr=1e-3,
-        l1_masked=1.0, double_mean=1.0,
+        l1_masked=1.0, double_mean=1.0, chunk=0.0, chunk_emb=8.0,
     ),
 }  # fmt: skip
 
@@ -66,11 +69,12 @@ HYPERMASK = {
 def check_hparams(h: dict) -> None:
     """One clear error for a setting HyperMask cannot run with."""
     check_sparsity(h["sparsity"])
-    for name in ("emb_dim", "hnet_width"):
+    for name in ("emb_dim", "hnet_width", "chunk_emb"):
         if h[name] < 1 or h[name] != int(h[name]):
             raise ValueError(f"hypermask {name} must be a positive whole number, got {h[name]!r}")
-    if h["hnet_layers"] != int(h["hnet_layers"]):
-        raise ValueError(f"hypermask hnet_layers must be a whole number, got {h['hnet_layers']!r}")
+    for name in ("hnet_layers", "chunk"):
+        if h[name] < 0 or h[name] != int(h[name]):
+            raise ValueError(f"hypermask {name} must be a whole number >= 0, got {h[name]!r}")
     for name in ("l1_masked", "double_mean"):
         if h[name] not in (0, 1):
             raise ValueError(f"hypermask {name} is a switch, 0 or 1, got {h[name]!r}")
@@ -82,7 +86,16 @@ def check_hparams(h: dict) -> None:
 def make_generator(s: Settings, tnet: MLP) -> MaskGenerator:
     h = s.hparams
     hidden = (int(h["hnet_width"]),) * int(h["hnet_layers"])
-    return MaskGenerator(tnet.param_shapes, s.num_tasks, int(h["emb_dim"]), hidden, "elu", h["sparsity"])
+    return MaskGenerator(
+        tnet.param_shapes,
+        s.num_tasks,
+        int(h["emb_dim"]),
+        hidden,
+        "elu",
+        h["sparsity"],
+        int(h["chunk"]),
+        int(h["chunk_emb"]),
+    )
 
 
 def ramped_sparsity(p: float, task_id: int, it: int, iters: int) -> float:
@@ -120,19 +133,19 @@ class HyperMask(Method):
         params = [gen.theta, *gen.hnet.theta, *gen.hnet.task_emb]
         optimizer = make_optimizer(params, cfg)  # fused Adam where there is one
         ids = list(range(task_id + 1))
-        targets = gen.raw(ids[:-1]).detach() if task_id > 0 else None
+        old_penalty = self.old_task_penalty(ids[:-1]) if task_id > 0 else None
         start = gen.theta.detach().clone()
         batches = batch_indices(len(task.x_train), cfg, generator).to(task.x_train.device)
         scale = hp["beta"] / (task_id if hp["double_mean"] else 1) if task_id > 0 else 0.0
         losses = []
         for it in range(s.iters):
             idx = batches[it]
-            h = gen.raw(ids)  # [t + 1, P]: the old tasks' rows feed the regularizer, the last one the mask
+            h = gen.raw(ids[-1:] if gen.chunked else ids)  # the full route: old rows feed the penalty too
             mask = gen.masks(h[-1:], ramped_sparsity(gen.sparsity, task_id, it, s.iters))
             loss = F.cross_entropy(self.tnet(task.x_train[idx], gen.apply(mask)[0]), task.y_train[idx])
             total = loss
             if task_id > 0:
-                reg = (h[:-1] - targets).pow(2).sum(-1).mean()
+                reg = old_penalty(h[:-1])
                 l1 = l1_change(gen.theta, start, mask[0] if hp["l1_masked"] else None)
                 total = loss + scale * reg + hp["lam"] * l1
             optimizer.zero_grad(set_to_none=False)  # keeps the head's gradient buffer (MaskGenerator.raw)
@@ -143,6 +156,17 @@ class HyperMask(Method):
         change = (gen.theta.detach() - start).abs()
         self.theta_change.append([part.mean().item() for part in torch.split(change, gen.sizes)])
         return losses
+
+    def old_task_penalty(self, old_ids):
+        """``penalty(h_old)``: the mean over the old tasks of ``||h(e_i) - h*_i||^2`` on raw outputs.
+        The full hypernetwork reads the old rows ``h_old`` of the step's one batched call; the
+        chunked one takes the Gram route (``FastOutputRegularizer``, old embeddings live), whose
+        cost does not grow with the number of old tasks."""
+        if self.gen.chunked:
+            fast = FastOutputRegularizer(self.gen.hnet, old_ids, live_embeddings=True)
+            return lambda h_old: fast()
+        targets = self.gen.raw(old_ids).detach()
+        return lambda h_old: (h_old - targets).pow(2).sum(-1).mean()
 
     def logits(self, x, task_id):
         return self.tnet(x, self.gen([task_id])[0])

@@ -78,13 +78,14 @@ class FastOutputRegularizer:
     ``reg(delta=None, index=None)`` equals ``output_regularizer(hnet, targets, ids, delta)``
     for the old tasks ``ids`` (all, or ``ids[index]`` for a random subset);
     ``reg.penalty_with_lookahead(optimizer, index)`` is the same with ``delta`` the
-    optimizer's next step.
+    optimizer's next step. ``live_embeddings=True`` evaluates the old tasks at their current,
+    trainable embeddings instead of fixed copies (HyperMask, ``hnlab.methods.hypermask``).
     """
 
-    def __init__(self, hnet: HyperNetwork, task_ids):
+    def __init__(self, hnet: HyperNetwork, task_ids, live_embeddings: bool = False):
         if not supports_fast_regularizer(hnet):
             raise TypeError(f"{type(hnet).__name__} has no linear head; use hnlab.regularizers.output_regularizer")
-        self.hnet = hnet
+        self.hnet, self.task_ids, self.live_embeddings = hnet, list(task_ids), live_embeddings
         with torch.no_grad():
             theta = [p.detach().clone() for p in hnet.theta]
             # Old tasks' embeddings stay fixed while a new task trains: stack them once.
@@ -101,7 +102,10 @@ class FastOutputRegularizer:
             self.s_full = w_star @ w_star.T
 
     def _embeddings(self, index) -> torch.Tensor:
-        return self.task_emb if index is None else self.task_emb[index]
+        """The old tasks' embeddings: the stacked snapshot, or (``live_embeddings``, HyperMask's
+        recipe, where old embeddings keep training) the module's own, so gradients reach them."""
+        emb = self.hnet.task_embeddings(self.task_ids) if self.live_embeddings else self.task_emb
+        return emb if index is None else emb[index]
 
     @torch.no_grad()
     def _start_change(self) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,0 +1,58 @@
+"""hnlab.paired: per-seed scores from results files and claims as paired differences."""
+
+import math
+
+import pytest
+
+from hnlab.paired import paired_difference, paired_section, seed_scores
+
+
+def multi_head(method, seeds, cl1, cl2, cl3):
+    """A scenario-1 results record whose runs hold per-task scores (two tasks each)."""
+    runs = [
+        {"seed": s, "cl1": [a, a], "cl2": [b, b], "cl3": [c - 1, c + 1]} for s, a, b, c in zip(seeds, cl1, cl2, cl3)
+    ]
+    return {"method": method, "benchmark": "splitmnist", "scenario": 1, "seeds": seeds, "runs": runs}
+
+
+def shared_head(method, seeds, final):
+    return {
+        "method": method, "benchmark": "splitmnist", "scenario": 2, "seeds": seeds, "final_acc_per_seed": final,
+        "runs": [{"seed": s, "matrix": [[0.0]]} for s in seeds],
+    }  # fmt: skip
+
+
+def test_seed_scores_read_each_score_from_its_runs_and_average_a_repeated_seed():
+    results = [
+        multi_head("a", [0, 1], [99, 98], [80, 70], [60, 50]),
+        multi_head("a", [1], [96], [72], [54]),  # seed 1 again: averaged
+        shared_head("a", [0, 2], [85.0, 86.0]),
+        multi_head("b", [0], [1, 1], [1, 1], [1, 1]),  # another method: ignored
+    ]
+    s = seed_scores(results, "a")
+    assert s["cl1"] == {0: 99.0, 1: 97.0}
+    assert s["cl2 (entropy)"] == {0: 80.0, 1: 71.0}
+    assert s["cl3"] == {0: 60.0, 1: 52.0}
+    assert s["cl2 (shared head)"] == {0: 85.0, 2: 86.0}  # the file's final accuracy, not its matrix
+
+
+def test_paired_difference_uses_only_the_common_seeds():
+    d = paired_difference({0: 3.0, 1: 5.0, 2: 4.0, 7: 100.0}, {0: 1.0, 1: 2.0, 2: 5.0})
+    assert d["seeds"] == [0, 1, 2]
+    assert d["mean"] == pytest.approx(4 / 3)  # differences 2, 3, -1
+    assert d["sem"] == pytest.approx(math.sqrt(((2 - 4 / 3) ** 2 + (3 - 4 / 3) ** 2 + (-1 - 4 / 3) ** 2) / 2 / 3))
+    assert d["wins"] == 2
+
+
+def test_the_section_says_confirmed_only_when_every_seed_agrees():
+    results = [
+        multi_head("lstm_hnet", [0, 1, 2], [99.8] * 3, [90, 91, 89], [72, 73, 71]),
+        multi_head("hnet", [0, 1, 2], [99.9] * 3, [85, 86, 90], [60, 61, 62]),
+    ]
+    text = paired_section(results, claims=(("lstm_hnet", "hnet"),))
+    row = next(line for line in text.splitlines() if line.startswith("| lstm_hnet > hnet"))
+    cl1, cl2, shared, cl3 = row.split("|")[2:6]
+    assert "0/3, reversed" in cl1
+    assert "2/3, not shown" in cl2  # seed 2: HNET higher
+    assert shared.strip() == "-"
+    assert "+11.00 +- 1.00, 3/3, confirmed"  # differences 12, 12, 9 in cl3
