@@ -178,8 +178,9 @@ def is_paper_setting(r: dict) -> bool:
 
     paper = paper_settings(r["benchmark"], r["scenario"], _method(r)).__dict__
     c = {"sampling": OLD_SAMPLING, "hnet_init": OLD_INIT, "hparams": {}, **r["config"]}
-    keys = SHARED_KEYS + (HNET_KEYS if "hnet" in _method(r) else ()) + ("hparams",)
-    return all(_same(c.get(k), paper[k]) for k in keys)
+    keys = SHARED_KEYS + (HNET_KEYS if "hnet" in _method(r) else ())
+    # a file written before a method gained a setting ran that setting's default
+    return all(_same(c.get(k), paper[k]) for k in keys) and {**paper["hparams"], **c["hparams"]} == paper["hparams"]
 
 
 def _same(a, b) -> bool:

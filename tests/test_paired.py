@@ -56,3 +56,17 @@ def test_the_section_says_confirmed_only_when_every_seed_agrees():
     assert "2/3, not shown" in cl2  # seed 2: HNET higher
     assert shared.strip() == "-"
     assert "+11.00 +- 1.00, 3/3, confirmed"  # differences 12, 12, 9 in cl3
+
+
+def test_a_file_from_before_a_method_gained_a_setting_still_counts_as_the_papers_settings():
+    from hnlab.methods import paper_settings
+    from hnlab.results_table import is_paper_setting
+
+    s = paper_settings("splitmnist", 1, "hypermask")
+    config = {**s.__dict__, "hparams": dict(s.hparams)}
+    record = {"method": "hypermask", "benchmark": "splitmnist", "scenario": 1, "config": config}
+    assert is_paper_setting(record)
+    del config["hparams"]["chunk"]  # written before the chunk option existed: its default ran
+    assert is_paper_setting(record)
+    config["hparams"]["chunk"] = 78000.0  # another setting
+    assert not is_paper_setting(record)
