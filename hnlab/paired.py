@@ -79,8 +79,9 @@ def paired_section(results: list[dict], claims=CHANDRA_CLAIMS, benchmark: str = 
     scores = {m: seed_scores(results, m, benchmark) for m in methods}
     lines = [
         f"## Chandra et al.'s claims on paired seeds ({benchmark})\n",
-        "Generated from the same files as the table above (see `hnlab.paired`). Mean over seeds, the seeds in "
-        "brackets. CL2 (entropy) and CL3 come from runs with a head per task; CL2 (shared head) from runs "
+        "From the results files with the papers' settings (`hnlab.paired`). Mean over seeds, the seeds in "
+        "brackets; each claim is measured on the seeds both methods ran. "
+        "CL2 (entropy) and CL3 come from runs with a head per task; CL2 (shared head) from runs "
         "trained with one head.\n",
         "| method | " + " | ".join(SCORES) + " |",
         "|---|" + "---|" * len(SCORES),
