@@ -55,7 +55,28 @@ def test_the_section_says_confirmed_only_when_every_seed_agrees():
     assert "0/3, reversed" in cl1
     assert "2/3, not shown" in cl2  # seed 2: HNET higher
     assert shared.strip() == "-"
-    assert "+11.00 +- 1.00, 3/3, confirmed"  # differences 12, 12, 9 in cl3
+    assert "+11.00 +- 1.00, 3/3, confirmed" in cl3  # differences 12, 12, 9
+    results[0]["runs"][2]["cl3"] = [60.0, 62.0]  # seed 2: differences 12, 12, -1
+    row = next(line for line in paired_section(results).splitlines() if line.startswith("| lstm_hnet > hnet"))
+    assert "+7.67 +- 4.33, 2/3, not shown" in row  # within two standard errors
+
+
+@pytest.mark.parametrize(
+    "diffs, verdict",
+    [
+        ([3, 4, 5, 4, 3], "confirmed"),
+        ([3, 4, 5, 4, -0.5], "ahead, not on every seed"),  # mean 3.1, standard error 0.93
+        ([3, -4, 5, -4, 3], "not shown"),
+        ([-3, -4, -5, -4, 0.5], "behind, not on every seed"),
+        ([-3, -4, -5, -4, -3], "reversed"),
+        ([3], "too few seeds"),
+    ],
+)
+def test_the_verdict_asks_for_two_standard_errors_and_every_seed(diffs, verdict):
+    from hnlab.paired import _verdict
+
+    a = {seed: 50.0 + d for seed, d in enumerate(diffs)}
+    assert _verdict(paired_difference(a, dict.fromkeys(a, 50.0))) == verdict
 
 
 def test_a_file_from_before_a_method_gained_a_setting_still_counts_as_the_papers_settings():
