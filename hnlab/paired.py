@@ -32,21 +32,44 @@ MULTI_HEAD = {"cl1": "cl1", "cl2 (entropy)": "cl2", "cl3": "cl3"}
 
 
 def seed_scores(results: list[dict], method: str, benchmark: str = "splitmnist") -> dict[str, dict[int, float]]:
-    """``{score: {seed: accuracy}}`` of ``method``; a seed found in several files is averaged."""
-    found: dict[str, dict[int, list[float]]] = {score: {} for score in SCORES}
+    """``{score: {seed: accuracy}}`` of ``method``, averaged where a seed ran several times.
+
+    A run of ``method`` trained beside another method (``--compare``, stored under that run's
+    ``baselines``) was trained by the same code in the same process as what it is compared with;
+    where a seed has such runs they are used, and the method's own files only for the other seeds
+    (results files from earlier versions of hnlab can differ by a few points in CL2/CL3)."""
+    own: dict[str, dict[int, list[float]]] = {score: {} for score in SCORES}
+    beside: dict[str, dict[int, list[float]]] = {score: {} for score in SCORES}
     for r in results:
-        if r.get("method", "hnet") != method or r["benchmark"] != benchmark:
+        if r["benchmark"] != benchmark:
             continue
-        if r["scenario"] == 2:
-            finals = r["final_acc_per_seed"] if "final_acc_per_seed" in r else [r["final_acc"]]
-            for seed, acc in zip(r["seeds"], finals):
-                found["cl2 (shared head)"].setdefault(seed, []).append(acc)
-            continue
-        for run in r.get("runs", []):
-            if "cl3" in run:  # trained with a head per task
-                for score, key in MULTI_HEAD.items():
-                    found[score].setdefault(run["seed"], []).append(float(np.mean(run[key])))
-    return {score: {seed: float(np.mean(v)) for seed, v in by_seed.items()} for score, by_seed in found.items()}
+        if r.get("method", "hnet") == method:
+            _add_runs(own, r["scenario"], r.get("runs", []), r)
+        runs = [
+            {**run["baselines"][method], "seed": run["seed"]}
+            for run in r.get("runs", [])
+            if method in run.get("baselines", {})
+        ]
+        _add_runs(beside, r["scenario"], runs)
+    return {score: {seed: float(np.mean(v)) for seed, v in {**own[score], **beside[score]}.items()} for score in SCORES}
+
+
+def _add_runs(found: dict, scenario: int, runs: list[dict], record: dict | None = None) -> None:
+    """Each run's scores by seed: CL2 of a shared-head run (the record's final accuracies where given),
+    or CL1 / CL2 / CL3 of a run with a head per task."""
+    if scenario == 2:
+        if record is not None:
+            finals = record["final_acc_per_seed"] if "final_acc_per_seed" in record else [record["final_acc"]]
+            pairs = zip(record["seeds"], finals)
+        else:
+            pairs = ((run["seed"], float(np.mean(run["cl2"] if "cl2" in run else run["matrix"][-1]))) for run in runs)
+        for seed, acc in pairs:
+            found["cl2 (shared head)"].setdefault(seed, []).append(acc)
+        return
+    for run in runs:
+        if "cl3" in run:  # trained with a head per task
+            for score, key in MULTI_HEAD.items():
+                found[score].setdefault(run["seed"], []).append(float(np.mean(run[key])))
 
 
 def paired_difference(a: dict[int, float], b: dict[int, float]) -> dict:

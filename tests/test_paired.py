@@ -36,6 +36,18 @@ def test_seed_scores_read_each_score_from_its_runs_and_average_a_repeated_seed()
     assert s["cl2 (shared head)"] == {0: 85.0, 2: 86.0}  # the file's final accuracy, not its matrix
 
 
+def test_a_run_trained_beside_another_method_is_preferred_for_its_seed():
+    """HNET trained as lstm_hnet's --compare baseline (same code, same process) replaces the HNET files'
+    number for that seed; the files still give the seeds without such a run."""
+    paired = multi_head("lstm_hnet", [0], [99.0], [90.0], [72.0])
+    paired["runs"][0]["baselines"] = {"hnet": {"cl1": [98.0], "cl2": [80.0], "cl3": [55.0]}}
+    results = [paired, multi_head("hnet", [0, 1], [97, 96], [70, 71], [60, 61])]
+    s = seed_scores(results, "hnet")
+    assert s["cl3"] == {0: 55.0, 1: 61.0}
+    assert s["cl1"] == {0: 98.0, 1: 96.0}
+    assert seed_scores(results, "lstm_hnet")["cl3"] == {0: 72.0}
+
+
 def test_paired_difference_uses_only_the_common_seeds():
     d = paired_difference({0: 3.0, 1: 5.0, 2: 4.0, 7: 100.0}, {0: 1.0, 1: 2.0, 2: 5.0})
     assert d["seeds"] == [0, 1, 2]
