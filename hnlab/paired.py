@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import metrics
+
 #: Chandra et al.'s claims on SplitMNIST, as (method A, method B): "A scores above B".
 CHANDRA_CLAIMS = (
     ("lstm_hnet", "hnet"),
@@ -55,14 +57,14 @@ def seed_scores(results: list[dict], method: str, benchmark: str = "splitmnist")
 
 
 def _add_runs(found: dict, scenario: int, runs: list[dict], record: dict | None = None) -> None:
-    """Each run's scores by seed: CL2 of a shared-head run (the record's final accuracies where given),
-    or CL1 / CL2 / CL3 of a run with a head per task."""
+    """Each run's scores by seed: CL2 of a shared-head run (the record's final accuracies where given: in
+    older files the matrix holds CL1 scores), or CL1 / CL2 / CL3 of a run with a head per task."""
     if scenario == 2:
         if record is not None:
             finals = record["final_acc_per_seed"] if "final_acc_per_seed" in record else [record["final_acc"]]
             pairs = zip(record["seeds"], finals)
         else:
-            pairs = ((run["seed"], float(np.mean(run["cl2"] if "cl2" in run else run["matrix"][-1]))) for run in runs)
+            pairs = ((run["seed"], metrics.final_mean(run["matrix"])) for run in runs)
         for seed, acc in pairs:
             found["cl2 (shared head)"].setdefault(seed, []).append(acc)
         return
